@@ -1,0 +1,121 @@
+"""Database access: SQLite files by default, PostgreSQL (one schema per service) in production.
+
+On SQLite, write transactions start with BEGIN IMMEDIATE so that concurrent writers queue on the
+busy timeout instead of failing when a read lock cannot be upgraded; reads use a separate engine
+with ordinary deferred transactions so they never wait for writers (WAL mode).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session, create_engine
+
+OUTBOX_FLAG = "tejido_outbox_written"
+_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def normalize_url(url: str) -> str:
+    """Accept plain ``postgresql://`` URLs and use the psycopg 3 driver for them."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
+    parsed = make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False, "timeout": 30}, poolclass=NullPool
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    """Engines and sessions for one service's database."""
+
+    def __init__(self, url: str, schema: str | None = None):
+        # Called after a commit that staged outbox events (the relay wakes up at once).
+        self.after_outbox_commit: list[Callable[[], None]] = []
+        self.url = normalize_url(url)
+        self.sqlite = is_sqlite(self.url)
+        self.schema = None if self.sqlite else schema
+        if self.schema and not _SCHEMA_RE.match(self.schema):
+            raise ValueError(f"invalid PostgreSQL schema name {self.schema!r}")
+        if self.sqlite:
+            self.engine = _sqlite_engine(self.url, immediate=True)
+            self.read_engine = _sqlite_engine(self.url, immediate=False)
+        else:
+            connect_args: dict[str, Any] = {}
+            if self.schema:
+                connect_args["options"] = f"-csearch_path={self.schema}"
+            self.engine = create_engine(
+                self.url, connect_args=connect_args, pool_pre_ping=True, pool_size=10, max_overflow=10
+            )
+            self.read_engine = self.engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A write transaction: committed on success, rolled back on any error."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            if session.info.pop(OUTBOX_FLAG, False):
+                for callback in self.after_outbox_commit:
+                    callback()
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        with Session(self.read_engine, expire_on_commit=False) as session:
+            yield session
+
+    def ensure_schema(self) -> None:
+        if self.schema:
+            with self.engine.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+
+    def ping(self) -> None:
+        with self.read_engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.read_engine is not self.engine:
+            self.read_engine.dispose()
