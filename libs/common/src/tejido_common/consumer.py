@@ -18,13 +18,13 @@ import nats.errors
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
-from sqlalchemy import Column, DateTime, String
+from sqlalchemy import Column, String
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
 
 from tejido_common.broker import Broker
 from tejido_common.context import bind_correlation_id
-from tejido_common.db import Database
+from tejido_common.db import Database, UTCDateTime
 from tejido_common.events import Envelope, dead_letter_subject
 from tejido_common.logging import get_logger
 
@@ -39,7 +39,7 @@ class ProcessedEvent(SQLModel, table=True):
     consumer: str = Field(sa_column=Column(String(100), primary_key=True))
     event_id: str = Field(sa_column=Column(String(64), primary_key=True))
     subject: str = Field(sa_column=Column(String(200), nullable=False))
-    processed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    processed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 @dataclass

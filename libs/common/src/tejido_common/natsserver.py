@@ -54,7 +54,9 @@ def nats_server_binary() -> str:
 class NatsServer:
     """A JetStream-enabled server on ``port`` storing under ``store_dir``; restartable on the same port."""
 
-    def __init__(self, store_dir: Path, port: int | None = None, host: str = "127.0.0.1", log_file: Path | None = None):
+    def __init__(
+        self, store_dir: Path, port: int | None = None, host: str = "127.0.0.1", log_file: Path | None = None
+    ):
         self.store_dir = Path(store_dir)
         self.host = host
         self.port = port or free_port(host)
@@ -67,17 +69,23 @@ class NatsServer:
 
     def start(self, timeout: float = 15.0) -> NatsServer:
         if not port_is_free(self.port, self.host):
-            raise OSError(f"port {self.port} on {self.host} is already in use; cannot start nats-server there")
+            raise OSError(
+                f"port {self.port} on {self.host} is already in use; cannot start nats-server there"
+            )
         self.store_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_file, "ab")  # noqa: SIM115 - handed to the child process
+        log = open(self.log_file, "ab")
         self.process = subprocess.Popen(
             [
                 nats_server_binary(),
-                "-a", self.host,
-                "-p", str(self.port),
+                "-a",
+                self.host,
+                "-p",
+                str(self.port),
                 "-js",
-                "-sd", str(self.store_dir),
-                "--server_name", f"tejido-{self.port}",
+                "-sd",
+                str(self.store_dir),
+                "--server_name",
+                f"tejido-{self.port}",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -11,11 +11,11 @@ import asyncio
 import contextlib
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Integer, String, Text, select, update
+from sqlalchemy import Column, Integer, String, Text, select, update
 from sqlmodel import Field, Session, SQLModel
 
 from tejido_common.broker import Broker
-from tejido_common.db import OUTBOX_FLAG, Database
+from tejido_common.db import OUTBOX_FLAG, Database, UTCDateTime
 from tejido_common.events import Envelope
 from tejido_common.logging import get_logger
 
@@ -30,8 +30,8 @@ class OutboxRow(SQLModel, table=True):
     subject: str = Field(sa_column=Column(String(200), nullable=False))
     aggregate_id: str = Field(sa_column=Column(String(64), nullable=False))
     payload: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    published_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    published_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     last_error: str | None = Field(default=None, sa_column=Column(Text))
 

@@ -24,5 +24,7 @@ def decode_cursor(cursor: str) -> list[Any]:
             "the cursor is not one this API returned", errors=[field_error(["cursor"], "malformed cursor")]
         ) from exc
     if not isinstance(value, list):
-        raise Unprocessable("the cursor is not one this API returned", errors=[field_error(["cursor"], "malformed cursor")])
+        raise Unprocessable(
+            "the cursor is not one this API returned", errors=[field_error(["cursor"], "malformed cursor")]
+        )
     return value

@@ -74,6 +74,7 @@ class BadRequest(DomainError):
 
 def field_error(loc: list[str | int] | tuple[str | int, ...], reason: str) -> FieldError:
     parts = [str(p) for p in loc]
+    reason = reason.removeprefix("Value error, ")
     return FieldError(field=".".join(parts) or "body", pointer="#/" + "/".join(parts), reason=reason)
 
 
@@ -162,3 +163,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(
             500, "Internal error", detail="An unexpected error occurred", instance=request.url.path
         )
+
+
+def unprocessable_from(exc: Any, prefix: list[str | int] | None = None) -> Unprocessable:
+    """Turn a pydantic ``ValidationError`` raised by the service layer into a 422 naming each field."""
+    errors = [
+        field_error([*(prefix or []), *err.get("loc", ())], str(err.get("msg"))) for err in exc.errors()
+    ]
+    fields = ", ".join(e.field for e in errors[:5])
+    return Unprocessable(f"{len(errors)} invalid field(s): {fields}", errors=errors)

@@ -126,7 +126,9 @@ def build_app(
     app.state.settings = settings
     app.state.runtime = runtime
     install_problem_handlers(app)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, overrides=body_limit_overrides)
+    app.add_middleware(
+        BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, overrides=body_limit_overrides
+    )
     app.add_middleware(RequestContextMiddleware)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process is up")

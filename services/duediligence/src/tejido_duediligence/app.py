@@ -15,7 +15,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_app(settings: DuediligenceSettings) -> FastAPI:
     runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS)
-    return build_app(settings, runtime, title="Tejido due diligence", description="Due-diligence scoring (placeholder).")
+    return build_app(
+        settings, runtime, title="Tejido due diligence", description="Due-diligence scoring (placeholder)."
+    )
 
 
 def app_from_env() -> FastAPI:

@@ -15,7 +15,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 def create_app(settings: ReportingSettings) -> FastAPI:
     runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS)
-    return build_app(settings, runtime, title="Tejido reporting", description="Aggregated impact reporting (placeholder).")
+    return build_app(
+        settings, runtime, title="Tejido reporting", description="Aggregated impact reporting (placeholder)."
+    )
 
 
 def app_from_env() -> FastAPI:

@@ -1,0 +1,170 @@
+"""Test helpers shared by every package's tests (loaded as a pytest plugin from the root conftest).
+
+Everything here is real: a ``nats-server`` child process on a free port, SQLite files or a fresh
+PostgreSQL schema (when ``TEST_DATABASE_URL`` is set), and uvicorn serving apps over real HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import nats
+import pytest
+import uvicorn
+from sqlalchemy import create_engine, text
+
+from tejido_common.db import normalize_url
+from tejido_common.events import Envelope
+from tejido_common.natsserver import NatsServer, free_port
+
+T = TypeVar("T")
+
+
+def wait_until(
+    predicate: Callable[[], T], timeout: float = 15.0, interval: float = 0.05, message: str = ""
+) -> T:
+    """Poll ``predicate`` until it returns something truthy, or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last: T = predicate()
+    while not last:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message or predicate}")
+        time.sleep(interval)
+        last = predicate()
+    return last
+
+
+@dataclass
+class DatabaseTarget:
+    url: str | None  # None: SQLite file under data_dir
+    schema: str | None
+
+
+def postgres_url() -> str | None:
+    return os.environ.get("TEST_DATABASE_URL") or None
+
+
+@contextlib.contextmanager
+def database_target(prefix: str = "t") -> Iterator[DatabaseTarget]:
+    """SQLite by default; with ``TEST_DATABASE_URL`` a throwaway PostgreSQL schema, dropped afterwards."""
+    url = postgres_url()
+    if not url:
+        yield DatabaseTarget(None, None)
+        return
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    try:
+        yield DatabaseTarget(url, schema)
+    finally:
+        engine = create_engine(normalize_url(url))
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
+
+
+class ServerThread:
+    """Runs an ASGI app with uvicorn on a free port in a background thread (real HTTP, real lifespan)."""
+
+    def __init__(self, app: Any, port: int | None = None):
+        self.port = port or free_port()
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> ServerThread:
+        self.thread.start()
+        wait_until(
+            lambda: self.server.started or not self.thread.is_alive(), timeout, message="uvicorn start"
+        )
+        if not self.server.started:
+            raise RuntimeError("server failed to start")
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+    def __enter__(self) -> ServerThread:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class EventCollector:
+    """Collects every event on a subject filter from JetStream (ordered, ephemeral consumer)."""
+
+    def __init__(self, nats_url: str, subject: str):
+        self.nats_url = nats_url
+        self.subject = subject
+        self.events: list[Envelope] = []
+        self.raw: list[tuple[str, bytes, dict[str, str]]] = []
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._nc: Any = None
+
+    def start(self) -> EventCollector:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._subscribe(), self._loop).result(30)
+        return self
+
+    async def _subscribe(self) -> None:
+        self._nc = await nats.connect(self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+        js = self._nc.jetstream()
+
+        async def on_msg(msg: Any) -> None:
+            self.raw.append((msg.subject, msg.data, dict(msg.headers or {})))
+            with contextlib.suppress(Exception):
+                self.events.append(Envelope.from_bytes(msg.data))
+
+        # Ordered consumers are re-created by the client after a server restart.
+        await js.subscribe(self.subject, cb=on_msg, ordered_consumer=True)
+
+    def wait_for(self, count: int, timeout: float = 20.0) -> list[Envelope]:
+        wait_until(lambda: len(self.events) >= count, timeout, message=f"{count} events on {self.subject}")
+        return list(self.events)
+
+    def stop(self) -> None:
+        if self._nc is not None:
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self._nc.close(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+
+# -- pytest fixtures ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def nats_server(tmp_path: Path) -> Iterator[NatsServer]:
+    """A fresh JetStream server per test: streams and consumers never leak between tests."""
+    server = NatsServer(tmp_path / "nats")
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def db_target() -> Iterator[DatabaseTarget]:
+    with database_target() as target:
+        yield target
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    return path

@@ -1,0 +1,34 @@
+"""Organization registry service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from tejido_common.service import ServiceRuntime, build_app
+
+from tejido_registry.api import router
+from tejido_registry.service import OrganizationService
+from tejido_registry.settings import RegistrySettings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: RegistrySettings) -> FastAPI:
+    runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS)
+    app = build_app(
+        settings,
+        runtime,
+        title="Tejido registry",
+        description="Organizations and their profiles: the source of truth for who is out there.",
+        routers=[router],
+    )
+    app.state.organizations = OrganizationService(
+        runtime.db, page_size_default=settings.page_size_default, page_size_max=settings.page_size_max
+    )
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory``: settings come from ``TEJIDO_REGISTRY_*`` variables."""
+    return create_app(RegistrySettings())

@@ -1,0 +1,214 @@
+"""API models of the organization profile, validated against the taxonomies and ISO code lists.
+
+Sections (identity, where, purpose) are validated as wholes, so a partial update is merged into the
+stored section first and the merged section is validated again.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from tejido_common.taxonomy import (
+    check_code,
+    check_country,
+    check_language,
+    check_subdivision,
+    taxonomy,
+)
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+
+
+def _actor_type(v: str) -> str:
+    return check_code("actor type", v, taxonomy().actor_types)
+
+
+def _cso_subtype(v: str) -> str:
+    return check_code("CSO sub-type", v, taxonomy().cso_subtypes)
+
+
+def _government_level(v: str) -> str:
+    return check_code("government level", v, taxonomy().government_levels)
+
+
+def _program_area(v: str) -> str:
+    tax = taxonomy()
+    if tax.program_area_category(v) is None:
+        allowed = list(tax.program_categories) + list(tax.programs)
+        return check_code("program area", v, allowed)
+    return v
+
+
+def _social_indicator(v: str) -> str:
+    return check_code("social indicator", v, taxonomy().social_indicators)
+
+
+def _population(v: str) -> str:
+    return check_code("target population", v, taxonomy().target_populations)
+
+
+ActorType = Annotated[str, AfterValidator(_actor_type)]
+CsoSubtype = Annotated[str, AfterValidator(_cso_subtype)]
+GovernmentLevel = Annotated[str, AfterValidator(_government_level)]
+ProgramArea = Annotated[str, AfterValidator(_program_area)]
+SocialIndicator = Annotated[str, AfterValidator(_social_indicator)]
+Population = Annotated[str, AfterValidator(_population)]
+Country = Annotated[str, AfterValidator(check_country)]
+Subdivision = Annotated[str, AfterValidator(check_subdivision)]
+Language = Annotated[str, AfterValidator(check_language)]
+Scope = Literal["local", "national", "international"]
+IdentifierScheme = Annotated[
+    str,
+    BeforeValidator(lambda v: v.strip().upper() if isinstance(v, str) else v),
+    StringConstraints(pattern=r"^[A-Z]{2}-[A-Z0-9_-]{2,40}$"),
+]
+
+
+def _unique(values: list[Any]) -> list[Any]:
+    seen: list[Any] = []
+    for v in values:
+        if v not in seen:
+            seen.append(v)
+    return seen
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Identifier(Section):
+    """An org-id.guide style identifier, e.g. ``{"scheme": "MX-RFC", "id": "ABC010101XYZ"}``."""
+
+    scheme: IdentifierScheme
+    id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class Identity(Section):
+    legal_name: Text
+    aliases: list[Text] = Field(default_factory=list, max_length=50)
+    acronym: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] | None = (
+        None
+    )
+    identifiers: list[Identifier] = Field(default_factory=list, max_length=20)
+    actor_type: ActorType
+    cso_subtype: CsoSubtype | None = None
+    government_level: GovernmentLevel | None = None
+    legal_form: Text | None = None
+    founding_year: int | None = Field(default=None, ge=1800)
+    origin: LongText | None = None
+    parent_organization_id: str | None = Field(default=None, max_length=36)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Identity:
+        if self.founding_year is not None and self.founding_year > datetime.now(UTC).year:
+            raise ValueError("founding_year is in the future")
+        if self.cso_subtype and self.actor_type != "cso":
+            raise ValueError("cso_subtype is only allowed when actor_type is 'cso'")
+        if self.government_level and self.actor_type != "government":
+            raise ValueError("government_level is only allowed when actor_type is 'government'")
+        self.aliases = _unique(self.aliases)
+        keys = [(i.scheme, i.id) for i in self.identifiers]
+        if len(set(keys)) != len(keys):
+            raise ValueError("identifiers contain the same scheme and id twice")
+        return self
+
+
+class Coordinates(Section):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class Place(Section):
+    """A place where the organization really works."""
+
+    country: Country
+    subdivision: Subdivision | None = None
+    municipality: Text | None = None
+    community: Text | None = None
+
+    @model_validator(mode="after")
+    def _in_country(self) -> Place:
+        if self.subdivision and not self.subdivision.startswith(self.country + "-"):
+            raise ValueError(f"subdivision {self.subdivision} is not in country {self.country}")
+        return self
+
+
+class Where(Section):
+    country: Country
+    subdivisions: list[Subdivision] = Field(default_factory=list, max_length=100)
+    municipalities: list[Text] = Field(default_factory=list, max_length=200)
+    coordinates: Coordinates | None = None
+    areas_of_operation: list[Place] = Field(default_factory=list, max_length=500)
+    scope: Scope | None = None
+    languages: list[Language] = Field(default_factory=list, max_length=30)
+
+    @model_validator(mode="after")
+    def _in_country(self) -> Where:
+        foreign = [s for s in self.subdivisions if not s.startswith(self.country + "-")]
+        if foreign:
+            raise ValueError(f"subdivisions {', '.join(foreign)} are not in country {self.country}")
+        self.subdivisions = _unique(self.subdivisions)
+        self.languages = _unique(self.languages)
+        return self
+
+
+class Purpose(Section):
+    mission: LongText | None = None
+    vision: LongText | None = None
+    objectives: list[LongText] = Field(default_factory=list, max_length=50)
+    program_areas: list[ProgramArea] = Field(default_factory=list, max_length=50)
+    social_indicators: list[SocialIndicator] = Field(default_factory=list, max_length=10)
+    target_populations: list[Population] = Field(default_factory=list, max_length=30)
+    working_methods: list[Text] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _dedupe(self) -> Purpose:
+        self.program_areas = _unique(self.program_areas)
+        self.social_indicators = _unique(self.social_indicators)
+        self.target_populations = _unique(self.target_populations)
+        return self
+
+
+SECTIONS: dict[str, type[Section]] = {"identity": Identity, "where": Where, "purpose": Purpose}
+Status = Literal["draft", "active", "archived"]
+
+
+class OrganizationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["draft", "active"] = "active"
+    identity: Identity
+    where: Where
+    purpose: Purpose = Field(default_factory=Purpose)
+
+
+class OrganizationPatch(BaseModel):
+    """JSON merge patch: each given section's given fields replace the stored ones; null clears a field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["draft", "active"] | None = None
+    identity: dict[str, Any] | None = None
+    where: dict[str, Any] | None = None
+    purpose: dict[str, Any] | None = None
+
+
+class Organization(BaseModel):
+    id: str
+    status: Status
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None = None
+    identity: Identity
+    where: Where
+    purpose: Purpose
+
+
+class OrganizationPage(BaseModel):
+    items: list[Organization]
+    next_cursor: str | None = None
+    limit: int
