@@ -82,9 +82,9 @@ class Broker:
     async def start(self) -> None:
         self._task = asyncio.create_task(self._connect_forever(), name=f"nats-connect-{self.name}")
 
-    async def wait_ready(self, timeout: float | None = None) -> bool:
+    async def wait_ready(self, seconds: float | None = None) -> bool:
         try:
-            await asyncio.wait_for(self._ready.wait(), timeout)
+            await asyncio.wait_for(self._ready.wait(), seconds)
             return True
         except TimeoutError:
             return False

@@ -12,7 +12,7 @@ import contextlib
 from datetime import UTC, datetime
 
 from sqlalchemy import Column, Integer, String, Text, select, update
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col
 
 from tejido_common.broker import Broker
 from tejido_common.db import OUTBOX_FLAG, Database, UTCDateTime
@@ -116,8 +116,8 @@ class OutboxRelay:
         with self.db.read_session() as session:
             stmt = (
                 select(OutboxRow)
-                .where(OutboxRow.published_at.is_(None))  # type: ignore[union-attr]
-                .order_by(OutboxRow.seq)  # type: ignore[arg-type]
+                .where(col(OutboxRow.published_at).is_(None))
+                .order_by(col(OutboxRow.seq))
                 .limit(self.batch_size)
             )
             return list(session.scalars(stmt))
@@ -128,14 +128,14 @@ class OutboxRelay:
             if sent:
                 session.execute(
                     update(OutboxRow)
-                    .where(OutboxRow.seq.in_(sent))  # type: ignore[union-attr]
-                    .values(published_at=now, attempts=OutboxRow.attempts + 1)
+                    .where(col(OutboxRow.seq).in_(sent))
+                    .values(published_at=now, attempts=col(OutboxRow.attempts) + 1)
                 )
             if failed is not None:
                 session.execute(
                     update(OutboxRow)
-                    .where(OutboxRow.seq == failed)
-                    .values(attempts=OutboxRow.attempts + 1, last_error=(error or "")[:1000])
+                    .where(col(OutboxRow.seq) == failed)
+                    .values(attempts=col(OutboxRow.attempts) + 1, last_error=(error or "")[:1000])
                 )
 
     async def publish_pending(self) -> int:
@@ -171,5 +171,5 @@ class OutboxRelay:
         from sqlalchemy import func
 
         with self.db.read_session() as session:
-            stmt = select(func.count()).select_from(OutboxRow).where(OutboxRow.published_at.is_(None))  # type: ignore[union-attr]
+            stmt = select(func.count()).select_from(OutboxRow).where(col(OutboxRow.published_at).is_(None))
             return int(session.scalar(stmt) or 0)

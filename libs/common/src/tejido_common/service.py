@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -108,8 +108,13 @@ def build_app(
     routers: Sequence[APIRouter] = (),
     body_limit_overrides: dict[str, int] | None = None,
     version: str = "0.1.0",
+    readiness: Callable[[], Awaitable[dict[str, str]]] | None = None,
+    openapi_url: str | None = "/openapi.json",
 ) -> FastAPI:
+    """``readiness`` replaces ``runtime.readiness`` for ``/readyz`` (e.g. the gateway checks its upstreams);
+    ``openapi_url=None`` drops FastAPI's own ``/openapi.json`` and ``/docs`` so an app can serve its own."""
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
+    check_readiness = readiness or (runtime.readiness if runtime is not None else None)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -122,7 +127,9 @@ def build_app(
             if runtime is not None:
                 await runtime.stop()
 
-    app = FastAPI(title=title, description=description, version=version, lifespan=lifespan)
+    app = FastAPI(
+        title=title, description=description, version=version, lifespan=lifespan, openapi_url=openapi_url
+    )
     app.state.settings = settings
     app.state.runtime = runtime
     install_problem_handlers(app)
@@ -137,7 +144,7 @@ def build_app(
 
     @app.get("/readyz", tags=["health"], summary="Readiness: database and NATS reachable")
     async def readyz(request: Request) -> Any:
-        checks = await runtime.readiness() if runtime is not None else {}
+        checks = await check_readiness() if check_readiness is not None else {}
         if all(v == "ok" for v in checks.values()):
             return {"status": "ready", "service": settings.service_name, "checks": checks}
         return problem_response(

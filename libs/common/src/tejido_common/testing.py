@@ -22,6 +22,7 @@ import pytest
 import uvicorn
 from sqlalchemy import create_engine, text
 
+from tejido_common.broker import DEAD_LETTER_STREAM, ensure_stream, service_stream
 from tejido_common.db import normalize_url
 from tejido_common.events import Envelope
 from tejido_common.natsserver import NatsServer, free_port
@@ -124,6 +125,13 @@ class EventCollector:
     async def _subscribe(self) -> None:
         self._nc = await nats.connect(self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
         js = self._nc.jetstream()
+        # The producer may not have started yet: create its stream exactly as it would.
+        stream = (
+            DEAD_LETTER_STREAM
+            if self.subject.startswith("deadletter.")
+            else service_stream(self.subject.split(".")[0])
+        )
+        await ensure_stream(js, stream)
 
         async def on_msg(msg: Any) -> None:
             self.raw.append((msg.subject, msg.data, dict(msg.headers or {})))
@@ -138,9 +146,17 @@ class EventCollector:
         return list(self.events)
 
     def stop(self) -> None:
-        if self._nc is not None:
-            with contextlib.suppress(Exception):
-                asyncio.run_coroutine_threadsafe(self._nc.close(), self._loop).result(10)
+        async def shutdown() -> None:
+            if self._nc is not None:
+                with contextlib.suppress(Exception):
+                    await self._nc.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(shutdown(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
 
@@ -168,3 +184,10 @@ def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "data"
     path.mkdir()
     return path
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that touches a database, so CI can re-run exactly those on PostgreSQL."""
+    for item in items:
+        if "db_target" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.db)

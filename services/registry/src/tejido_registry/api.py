@@ -66,7 +66,7 @@ def list_organizations(
         raise Unprocessable(
             "unknown status filter", errors=[field_error(["query", "status"], f"unknown status {bad[0]!r}")]
         )
-    return service.list(
+    return service.list_page(
         statuses=status_,
         actor_types=actor_type,
         countries=country,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from tejido_registry.models import OrganizationFacetRow, OrganizationIdentifierRow, OrganizationRow
 
@@ -17,7 +17,7 @@ class OrganizationFilter:
     actor_types: Sequence[str] = ()
     countries: Sequence[str] = ()
     # facet name → accepted values (an organization matches if it has any of them)
-    facets: dict[str, Sequence[str]] = field(default_factory=dict)
+    facets: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 class OrganizationRepository:
@@ -28,7 +28,7 @@ class OrganizationRepository:
         return self.session.get(OrganizationRow, org_id)
 
     def get_for_update(self, org_id: str) -> OrganizationRow | None:
-        stmt = select(OrganizationRow).where(OrganizationRow.id == org_id).with_for_update()
+        stmt = select(OrganizationRow).where(col(OrganizationRow.id) == org_id).with_for_update()
         return self.session.scalars(stmt).first()
 
     def add(self, row: OrganizationRow) -> None:
@@ -36,14 +36,14 @@ class OrganizationRepository:
         self.session.flush()
 
     def exists(self, org_id: str) -> bool:
-        stmt = select(OrganizationRow.id).where(OrganizationRow.id == org_id)
+        stmt = select(col(OrganizationRow.id)).where(col(OrganizationRow.id) == org_id)
         return self.session.scalars(stmt).first() is not None
 
     def owners_of_identifiers(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
         found: dict[tuple[str, str], str] = {}
         for scheme, value in pairs:
-            stmt = select(OrganizationIdentifierRow.organization_id).where(
-                OrganizationIdentifierRow.scheme == scheme, OrganizationIdentifierRow.value == value
+            stmt = select(col(OrganizationIdentifierRow.organization_id)).where(
+                col(OrganizationIdentifierRow.scheme) == scheme, col(OrganizationIdentifierRow.value) == value
             )
             owner = self.session.scalars(stmt).first()
             if owner is not None:
@@ -52,7 +52,7 @@ class OrganizationRepository:
 
     def replace_identifiers(self, org_id: str, pairs: Iterable[tuple[str, str]]) -> None:
         self.session.execute(
-            delete(OrganizationIdentifierRow).where(OrganizationIdentifierRow.organization_id == org_id)  # type: ignore[arg-type]
+            delete(OrganizationIdentifierRow).where(col(OrganizationIdentifierRow.organization_id) == org_id)
         )
         for scheme, value in pairs:
             self.session.add(OrganizationIdentifierRow(scheme=scheme, value=value, organization_id=org_id))
@@ -60,7 +60,7 @@ class OrganizationRepository:
 
     def replace_facets(self, org_id: str, facets: Iterable[tuple[str, str]]) -> None:
         self.session.execute(
-            delete(OrganizationFacetRow).where(OrganizationFacetRow.organization_id == org_id)  # type: ignore[arg-type]
+            delete(OrganizationFacetRow).where(col(OrganizationFacetRow.organization_id) == org_id)
         )
         for facet, value in sorted(set(facets)):
             self.session.add(OrganizationFacetRow(facet=facet, value=value, organization_id=org_id))
@@ -69,18 +69,18 @@ class OrganizationRepository:
     def list(self, flt: OrganizationFilter, *, after_id: str | None, limit: int) -> list[OrganizationRow]:
         stmt = select(OrganizationRow)
         if flt.statuses:
-            stmt = stmt.where(OrganizationRow.status.in_(flt.statuses))  # type: ignore[attr-defined]
+            stmt = stmt.where(col(OrganizationRow.status).in_(flt.statuses))
         if flt.actor_types:
-            stmt = stmt.where(OrganizationRow.actor_type.in_(flt.actor_types))  # type: ignore[attr-defined]
+            stmt = stmt.where(col(OrganizationRow.actor_type).in_(flt.actor_types))
         if flt.countries:
-            stmt = stmt.where(OrganizationRow.country.in_(flt.countries))  # type: ignore[attr-defined]
+            stmt = stmt.where(col(OrganizationRow.country).in_(flt.countries))
         for facet, values in flt.facets.items():
-            sub = select(OrganizationFacetRow.organization_id).where(
-                OrganizationFacetRow.facet == facet,
-                OrganizationFacetRow.value.in_(values),  # type: ignore[attr-defined]
+            sub = select(col(OrganizationFacetRow.organization_id)).where(
+                col(OrganizationFacetRow.facet) == facet,
+                col(OrganizationFacetRow.value).in_(values),
             )
-            stmt = stmt.where(OrganizationRow.id.in_(sub))  # type: ignore[attr-defined]
+            stmt = stmt.where(col(OrganizationRow.id).in_(sub))
         if after_id is not None:
-            stmt = stmt.where(OrganizationRow.id > after_id)
-        stmt = stmt.order_by(OrganizationRow.id).limit(limit)  # type: ignore[arg-type]
+            stmt = stmt.where(col(OrganizationRow.id) > after_id)
+        stmt = stmt.order_by(col(OrganizationRow.id)).limit(limit)
         return list(self.session.scalars(stmt))

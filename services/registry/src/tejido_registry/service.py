@@ -96,7 +96,7 @@ class OrganizationService:
                 raise NotFound(f"organization {org_id} does not exist")
             return to_model(row)
 
-    def list(
+    def list_page(
         self,
         *,
         statuses: list[str],
@@ -243,13 +243,13 @@ class OrganizationService:
                 duplicates.append(
                     {
                         "id": owner,
-                        "legal_name": other.legal_name if other else None,
+                        "legal_name": other.legal_name if other else "",
                         "reason": f"same identifier {scheme} {value}",
                     }
                 )
             raise Conflict(
                 "an organization with the same identifier is already registered",
-                errors=[field_error(["identity", "identifiers"], d["reason"]) for d in duplicates],
+                errors=[field_error(["identity", "identifiers"], str(d["reason"])) for d in duplicates],
                 extra={"duplicates": duplicates},
             )
 
