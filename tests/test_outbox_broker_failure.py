@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 from sqlalchemy import select
+
 from tejido_common.natsserver import NatsServer
 from tejido_common.outbox import OutboxRow
 from tejido_common.testing import DatabaseTarget, EventCollector, wait_until

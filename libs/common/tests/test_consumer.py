@@ -11,6 +11,7 @@ import nats
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 from sqlmodel import Session
+
 from tejido_common.broker import DEAD_LETTER_STREAM, Broker, StreamSpec
 from tejido_common.consumer import ConsumerSpec, EventConsumer, ProcessedEvent
 from tejido_common.db import Database

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from tejido_common.natsserver import NatsServer
 from tejido_common.testing import DatabaseTarget
 from tejido_registry.testing import RunningRegistry, registry_settings, running_registry

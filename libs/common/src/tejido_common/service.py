@@ -47,6 +47,12 @@ class ServiceRuntime:
             streams.append(service_stream(settings.service_name))
         if consumers:
             streams.append(DEAD_LETTER_STREAM)
+        # A consumer may start before its producer ever ran: provision the producer's stream the
+        # same way the producer does (idempotent), so subscribing never waits on start-up order.
+        for spec in consumers:
+            producer = StreamSpec(name=spec.stream, subjects=[f"{spec.stream.lower()}.>"])
+            if producer not in streams:
+                streams.append(producer)
         self.broker = Broker(settings.nats_url, f"tejido-{settings.service_name}", streams)
         self.relay: OutboxRelay | None = None
         if produces:

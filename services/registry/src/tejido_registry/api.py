@@ -1,20 +1,30 @@
-"""HTTP routes of the registry: thin handlers over :class:`OrganizationService`."""
+"""HTTP routes of the organization registry: thin handlers over :class:`OrganizationService`."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response, status
+
 from tejido_common.problems import Problem, Unprocessable, field_error
-
-from tejido_registry.schemas import Organization, OrganizationCreate, OrganizationPage, OrganizationPatch
-from tejido_registry.service import OrganizationService
+from tejido_registry.schemas import (
+    SECTIONS,
+    Organization,
+    OrganizationCreate,
+    OrganizationHistory,
+    OrganizationPage,
+    OrganizationPatch,
+    People,
+)
+from tejido_registry.service import OrganizationService, SearchParams
 
 router = APIRouter(prefix="/v1/organizations", tags=["organizations"])
-PROBLEMS: dict[int | str, dict[str, object]] = {
+PROBLEMS: dict[int | str, dict[str, Any]] = {
     code: {"model": Problem, "content": {"application/problem+json": {}}}
     for code in (400, 404, 409, 412, 413, 422)
 }
+Many = list[str]
 
 
 def get_service(request: Request) -> OrganizationService:
@@ -23,6 +33,7 @@ def get_service(request: Request) -> OrganizationService:
 
 
 Service = Annotated[OrganizationService, Depends(get_service)]
+IfMatch = Annotated[str | None, Header(description='ETag of the version you read, e.g. W/"3"')]
 
 
 def _etag(response: Response, org: Organization) -> Organization:
@@ -30,7 +41,7 @@ def _etag(response: Response, org: Organization) -> Organization:
     return org
 
 
-def _parse_if_match(value: str | None) -> int | None:
+def _if_match(value: str | None) -> int | None:
     if value is None or value.strip() == "*":
         return None
     raw = value.strip().removeprefix("W/").strip('"')
@@ -43,36 +54,78 @@ def _parse_if_match(value: str | None) -> int | None:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Organization, responses=PROBLEMS)
-def register_organization(body: OrganizationCreate, service: Service, response: Response) -> Organization:
-    """Register an organization. Emits ``registry.organization.registered.v1``."""
-    org = service.create(body)
+def register_organization(
+    body: OrganizationCreate,
+    service: Service,
+    response: Response,
+    allow_duplicate: Annotated[
+        bool, Query(description="register even if organizations with very similar names exist")
+    ] = False,
+) -> Organization:
+    """Register an organization. 409 lists likely duplicates (same identifier, or a similar name or
+    alias in the same country). Emits ``registry.organization.registered.v1``."""
+    org = service.create(body, allow_duplicate=allow_duplicate)
     response.headers["Location"] = f"/v1/organizations/{org.id}"
     return _etag(response, org)
 
 
 @router.get("", response_model=OrganizationPage, responses=PROBLEMS)
-def list_organizations(
+def search_organizations(
     service: Service,
-    actor_type: Annotated[list[str], Query(description="actor type code; repeat for several")] = [],  # noqa: B006
-    country: Annotated[list[str], Query(description="ISO 3166-1 alpha-2; repeat for several")] = [],  # noqa: B006
-    program_area: Annotated[list[str], Query(description="program code (HE1) or category (HE)")] = [],  # noqa: B006
-    status_: Annotated[list[str], Query(alias="status", description="draft, active or archived")] = [],  # noqa: B006
+    q: Annotated[
+        str | None, Query(max_length=200, description="words in names, aliases, acronym or mission")
+    ] = None,
+    actor_type: Annotated[Many, Query(description="repeat for several")] = [],  # noqa: B006
+    cso_subtype: Annotated[Many, Query()] = [],  # noqa: B006
+    government_level: Annotated[Many, Query()] = [],  # noqa: B006
+    country: Annotated[Many, Query(description="ISO 3166-1 alpha-2")] = [],  # noqa: B006
+    subdivision: Annotated[Many, Query(description="ISO 3166-2, also matches areas of operation")] = [],  # noqa: B006
+    program_area: Annotated[Many, Query(description="program code (HE1) or category (HE)")] = [],  # noqa: B006
+    social_indicator: Annotated[Many, Query()] = [],  # noqa: B006
+    population: Annotated[Many, Query()] = [],  # noqa: B006
+    language: Annotated[Many, Query(description="ISO 639-3")] = [],  # noqa: B006
+    offer_kind: Annotated[Many, Query()] = [],  # noqa: B006
+    need_kind: Annotated[Many, Query()] = [],  # noqa: B006
+    willing_to_cooperate: bool | None = None,
+    completeness_min: Annotated[int | None, Query(ge=0, le=100)] = None,
+    dd_band: Annotated[Many, Query(description="current due-diligence band")] = [],  # noqa: B006
+    status_: Annotated[Many, Query(alias="status", description="draft, active, archived")] = [],  # noqa: B006
+    modified_since: Annotated[
+        datetime | None, Query(description="sync feed: changed at or after this time (includes archived)")
+    ] = None,
+    identifier: Annotated[str | None, Query(description="SCHEME:ID")] = None,
+    sort: Annotated[
+        str, Query(description="created, name, updated or completeness; prefix - to reverse")
+    ] = "created",
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
 ) -> OrganizationPage:
-    """List organizations (archived ones only when asked for), oldest first, with cursor pagination."""
-    bad = [s for s in status_ if s not in ("draft", "active", "archived")]
-    if bad:
-        raise Unprocessable(
-            "unknown status filter", errors=[field_error(["query", "status"], f"unknown status {bad[0]!r}")]
+    """Search and list organizations (archived ones only when asked for, or in the modified_since feed).
+    Key people are never part of the results."""
+    return service.search(
+        SearchParams(
+            q=q,
+            statuses=status_,
+            actor_types=actor_type,
+            cso_subtypes=cso_subtype,
+            government_levels=government_level,
+            countries=country,
+            subdivisions=subdivision,
+            program_areas=program_area,
+            social_indicators=social_indicator,
+            populations=population,
+            languages=language,
+            offer_kinds=offer_kind,
+            need_kinds=need_kind,
+            willing_to_cooperate=willing_to_cooperate,
+            completeness_min=completeness_min,
+            dd_bands=dd_band,
+            modified_since=modified_since,
+            identifier=identifier,
+            sort=sort,
+            cursor=cursor,
+            limit=limit,
         )
-    return service.list_page(
-        statuses=status_,
-        actor_types=actor_type,
-        countries=country,
-        program_areas=program_area,
-        cursor=cursor,
-        limit=limit,
     )
 
 
@@ -83,18 +136,93 @@ def archive_organization(org_id: str, service: Service, response: Response) -> O
 
 
 @router.get("/{org_id}", response_model=Organization, responses=PROBLEMS)
-def get_organization(org_id: str, service: Service, response: Response) -> Organization:
-    return _etag(response, service.get(org_id))
+def get_organization(
+    org_id: str,
+    service: Service,
+    response: Response,
+    as_of: Annotated[datetime | None, Query(description="the profile as it was at this time")] = None,
+) -> Organization:
+    return _etag(response, service.get(org_id, as_of=as_of))
 
 
 @router.patch("/{org_id}", response_model=Organization, responses=PROBLEMS)
 def update_organization(
-    org_id: str,
-    body: OrganizationPatch,
-    service: Service,
-    response: Response,
-    if_match: Annotated[str | None, Header()] = None,
+    org_id: str, body: OrganizationPatch, service: Service, response: Response, if_match: IfMatch = None
 ) -> Organization:
-    """Partially update sections (JSON merge patch). ``If-Match`` guards against lost updates.
-    Emits ``registry.organization.updated.v1`` with the changed fields, only if something changed."""
-    return _etag(response, service.update(org_id, body, if_match=_parse_if_match(if_match)))
+    """Partially update sections (JSON merge patch; null clears a field). Emits
+    ``registry.organization.updated.v1`` with the changed fields, only if something changed."""
+    changes = body.model_dump(exclude_unset=True)
+    return _etag(response, service.update(org_id, changes, if_match=_if_match(if_match)))
+
+
+@router.get("/{org_id}/history", response_model=OrganizationHistory, responses=PROBLEMS)
+def organization_history(
+    org_id: str,
+    service: Service,
+    cursor: str | None = None,
+    limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
+) -> OrganizationHistory:
+    """Every change, newest first: version, who, when, and each field's old → new value."""
+    return service.history(org_id, cursor=cursor, limit=limit)
+
+
+@router.get("/{org_id}/people", response_model=People, responses=PROBLEMS, tags=["restricted"])
+def get_people(org_id: str, service: Service) -> People:
+    """Key people (restricted: for due-diligence reviewers; never in public reads, exports or search)."""
+    return service.get_people(org_id)
+
+
+@router.put("/{org_id}/people", response_model=People, responses=PROBLEMS, tags=["restricted"])
+def put_people(org_id: str, body: People, service: Service, if_match: IfMatch = None) -> People:
+    return service.replace_people(org_id, body, if_match=_if_match(if_match))
+
+
+def _section_routes(section: str, model: type[Any]) -> None:
+    """GET, PATCH (merge) and PUT (replace) of one profile section as its own sub-resource."""
+
+    def read(org_id: str, service: Service, response: Response) -> Any:
+        org = _etag(response, service.get(org_id))
+        return getattr(org, section)
+
+    def patch(
+        org_id: str,
+        service: Service,
+        response: Response,
+        body: dict[str, Any],
+        if_match: IfMatch = None,
+    ) -> Any:
+        org = _etag(response, service.update(org_id, {section: body}, if_match=_if_match(if_match)))
+        return getattr(org, section)
+
+    def put(org_id: str, service: Service, response: Response, body: Any, if_match: IfMatch = None) -> Any:
+        payload = body.model_dump(mode="json", exclude_unset=True)
+        org = _etag(
+            response, service.update(org_id, {section: payload}, if_match=_if_match(if_match), replace=True)
+        )
+        return getattr(org, section)
+
+    # Annotations are strings under ``from __future__ import annotations``; these two refer to
+    # closure variables, so give FastAPI the real objects.
+    patch.__annotations__["body"] = Annotated[
+        dict[str, Any], Body(description=f"fields of {section} to change")
+    ]
+    put.__annotations__["body"] = model
+    path = f"/{{org_id}}/{section}"
+    common: dict[str, Any] = {
+        "response_model": model,
+        "responses": PROBLEMS,
+        "tags": ["organization sections"],
+    }
+    router.add_api_route(
+        path, read, methods=["GET"], name=f"get_{section}", summary=f"Read {section}", **common
+    )
+    router.add_api_route(
+        path, patch, methods=["PATCH"], name=f"patch_{section}", summary=f"Merge into {section}", **common
+    )
+    router.add_api_route(
+        path, put, methods=["PUT"], name=f"put_{section}", summary=f"Replace {section}", **common
+    )
+
+
+for _section, _model in SECTIONS.items():
+    _section_routes(_section, _model)

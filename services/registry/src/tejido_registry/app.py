@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from tejido_common.service import ServiceRuntime, build_app
 
+from tejido_common.consumer import ConsumerSpec
+from tejido_common.service import ServiceRuntime, build_app
 from tejido_registry.api import router
 from tejido_registry.service import OrganizationService
 from tejido_registry.settings import RegistrySettings
@@ -15,7 +16,21 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: RegistrySettings) -> FastAPI:
-    runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS)
+    organizations = OrganizationService(
+        None,  # type: ignore[arg-type]  # bound to the runtime's database just below
+        page_size_default=settings.page_size_default,
+        page_size_max=settings.page_size_max,
+        duplicate_threshold=settings.duplicate_name_threshold,
+    )
+    # The current due-diligence band is shown on profiles: kept from the rating events.
+    ratings = ConsumerSpec(
+        name="registry",
+        stream="DUEDILIGENCE",
+        filter_subject="duediligence.>",
+        handlers={"duediligence.rating.published.v1": organizations.apply_due_diligence_rating},
+    )
+    runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS, consumers=[ratings])
+    organizations.db = runtime.db
     app = build_app(
         settings,
         runtime,
@@ -23,9 +38,7 @@ def create_app(settings: RegistrySettings) -> FastAPI:
         description="Organizations and their profiles: the source of truth for who is out there.",
         routers=[router],
     )
-    app.state.organizations = OrganizationService(
-        runtime.db, page_size_default=settings.page_size_default, page_size_max=settings.page_size_max
-    )
+    app.state.organizations = organizations
     return app
 
 

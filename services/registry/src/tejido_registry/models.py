@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Column, Index, Integer, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
+
 from tejido_common.db import UTCDateTime
 
 JsonDoc = JSON().with_variant(JSONB(), "postgresql")
@@ -20,6 +21,10 @@ class OrganizationRow(SQLModel, table=True):
         Index("ix_organizations_status_id", "status", "id"),
         Index("ix_organizations_actor_type", "actor_type"),
         Index("ix_organizations_country", "country"),
+        Index("ix_organizations_updated", "updated_at", "id"),
+        Index("ix_organizations_sort_name", "sort_name", "id"),
+        Index("ix_organizations_completeness", "completeness", "id"),
+        Index("ix_organizations_dd_band", "dd_band"),
     )
 
     id: str = Field(sa_column=Column(String(36), primary_key=True))
@@ -32,6 +37,14 @@ class OrganizationRow(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     archived_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    sort_name: str = Field(default="", sa_column=Column(String(300), nullable=False, server_default=""))
+    completeness: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    willing_to_cooperate: bool | None = Field(default=None, sa_column=Column(Boolean))
+    # Kept from duediligence.* events: the band to show and filter on, and when it was computed.
+    dd_band: str | None = Field(default=None, sa_column=Column(String(20)))
+    dd_rated_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Restricted: key people, never part of public reads, exports, search or organization events.
+    people: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JsonDoc))
 
 
 class OrganizationFacetRow(SQLModel, table=True):
@@ -53,3 +66,31 @@ class OrganizationIdentifierRow(SQLModel, table=True):
     scheme: str = Field(sa_column=Column(String(60), primary_key=True))
     value: str = Field(sa_column=Column(String(100), primary_key=True))
     organization_id: str = Field(sa_column=Column(String(36), nullable=False, index=True))
+
+
+class OrganizationVersionRow(SQLModel, table=True):
+    """One row per version: what changed (old → new), who and when, and the profile as it then was."""
+
+    __tablename__ = "organization_versions"
+    __table_args__ = (Index("ix_organization_versions_changed", "organization_id", "changed_at"),)
+
+    organization_id: str = Field(sa_column=Column(String(36), primary_key=True))
+    version: int = Field(sa_column=Column(Integer, primary_key=True))
+    changed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    actor: str | None = Field(default=None, sa_column=Column(String(200)))
+    correlation_id: str | None = Field(default=None, sa_column=Column(String(128)))
+    action: str = Field(sa_column=Column(String(40), nullable=False))
+    changes: list[dict[str, Any]] = Field(sa_column=Column(JsonDoc, nullable=False))
+    snapshot: dict[str, Any] = Field(sa_column=Column(JsonDoc, nullable=False))
+
+
+class OrganizationNameRow(SQLModel, table=True):
+    """Normalized names and aliases per country, the candidates of duplicate detection."""
+
+    __tablename__ = "organization_names"
+    __table_args__ = (Index("ix_organization_names_country", "country", "norm"),)
+
+    organization_id: str = Field(sa_column=Column(String(36), primary_key=True))
+    norm: str = Field(sa_column=Column(String(300), primary_key=True))
+    country: str = Field(sa_column=Column(String(2), nullable=False))
+    name: str = Field(sa_column=Column(String(300), nullable=False))

@@ -1,14 +1,31 @@
-"""All SQL of the registry lives here."""
+"""All SQL of the registry's organizations lives here."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
-from tejido_registry.models import OrganizationFacetRow, OrganizationIdentifierRow, OrganizationRow
+from tejido_registry.models import (
+    OrganizationFacetRow,
+    OrganizationIdentifierRow,
+    OrganizationNameRow,
+    OrganizationRow,
+    OrganizationVersionRow,
+)
+
+# Public sort names → the column that orders them (the id breaks ties, so keys are unique).
+SORT_COLUMNS: dict[str, Any] = {
+    "created": OrganizationRow.id,  # ids are time-ordered (UUIDv7)
+    "name": OrganizationRow.sort_name,
+    "updated": OrganizationRow.updated_at,
+    "completeness": OrganizationRow.completeness,
+}
 
 
 @dataclass
@@ -18,12 +35,31 @@ class OrganizationFilter:
     countries: Sequence[str] = ()
     # facet name → accepted values (an organization matches if it has any of them)
     facets: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # each entry is one search word; an organization must have a term starting with every one
+    term_prefixes: Sequence[str] = ()
+    willing_to_cooperate: bool | None = None
+    completeness_min: int | None = None
+    dd_bands: Sequence[str] = ()
+    modified_since: datetime | None = None
+    identifier: tuple[str, str] | None = None
+
+
+@dataclass
+class Sort:
+    key: str = "created"
+    descending: bool = False
+
+
+def _prefix_upper_bound(prefix: str) -> str:
+    """The smallest string greater than every string starting with ``prefix``."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 class OrganizationRepository:
     def __init__(self, session: Session):
         self.session = session
 
+    # -- organizations --------------------------------------------------------------------------
     def get(self, org_id: str) -> OrganizationRow | None:
         return self.session.get(OrganizationRow, org_id)
 
@@ -35,52 +71,158 @@ class OrganizationRepository:
         self.session.add(row)
         self.session.flush()
 
-    def exists(self, org_id: str) -> bool:
-        stmt = select(col(OrganizationRow.id)).where(col(OrganizationRow.id) == org_id)
-        return self.session.scalars(stmt).first() is not None
+    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+        wanted = list(set(ids))
+        if not wanted:
+            return set()
+        stmt = select(col(OrganizationRow.id)).where(col(OrganizationRow.id).in_(wanted))
+        return set(self.session.scalars(stmt))
 
+    def exists(self, org_id: str) -> bool:
+        return bool(self.existing_ids([org_id]))
+
+    def legal_names(self, ids: Iterable[str]) -> dict[str, str]:
+        wanted = list(set(ids))
+        if not wanted:
+            return {}
+        stmt = select(col(OrganizationRow.id), col(OrganizationRow.legal_name)).where(
+            col(OrganizationRow.id).in_(wanted)
+        )
+        return {row[0]: row[1] for row in self.session.execute(stmt)}
+
+    # -- identifiers ----------------------------------------------------------------------------
     def owners_of_identifiers(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        found: dict[tuple[str, str], str] = {}
-        for scheme, value in pairs:
-            stmt = select(col(OrganizationIdentifierRow.organization_id)).where(
-                col(OrganizationIdentifierRow.scheme) == scheme, col(OrganizationIdentifierRow.value) == value
-            )
-            owner = self.session.scalars(stmt).first()
-            if owner is not None:
-                found[(scheme, value)] = owner
-        return found
+        wanted = list(set(pairs))
+        if not wanted:
+            return {}
+        clauses = [
+            and_(col(OrganizationIdentifierRow.scheme) == s, col(OrganizationIdentifierRow.value) == v)
+            for s, v in wanted
+        ]
+        stmt = select(
+            col(OrganizationIdentifierRow.scheme),
+            col(OrganizationIdentifierRow.value),
+            col(OrganizationIdentifierRow.organization_id),
+        ).where(or_(*clauses))
+        return {(r[0], r[1]): r[2] for r in self.session.execute(stmt)}
 
     def replace_identifiers(self, org_id: str, pairs: Iterable[tuple[str, str]]) -> None:
         self.session.execute(
             delete(OrganizationIdentifierRow).where(col(OrganizationIdentifierRow.organization_id) == org_id)
         )
-        for scheme, value in pairs:
-            self.session.add(OrganizationIdentifierRow(scheme=scheme, value=value, organization_id=org_id))
-        self.session.flush()
+        self.session.add_all(
+            OrganizationIdentifierRow(scheme=s, value=v, organization_id=org_id) for s, v in set(pairs)
+        )
 
+    # -- facets and names -----------------------------------------------------------------------
     def replace_facets(self, org_id: str, facets: Iterable[tuple[str, str]]) -> None:
         self.session.execute(
             delete(OrganizationFacetRow).where(col(OrganizationFacetRow.organization_id) == org_id)
         )
-        for facet, value in sorted(set(facets)):
-            self.session.add(OrganizationFacetRow(facet=facet, value=value, organization_id=org_id))
-        self.session.flush()
+        self.session.add_all(
+            OrganizationFacetRow(facet=f, value=v[:120], organization_id=org_id)
+            for f, v in sorted(set(facets))
+        )
 
-    def list(self, flt: OrganizationFilter, *, after_id: str | None, limit: int) -> list[OrganizationRow]:
-        stmt = select(OrganizationRow)
-        if flt.statuses:
-            stmt = stmt.where(col(OrganizationRow.status).in_(flt.statuses))
-        if flt.actor_types:
-            stmt = stmt.where(col(OrganizationRow.actor_type).in_(flt.actor_types))
-        if flt.countries:
-            stmt = stmt.where(col(OrganizationRow.country).in_(flt.countries))
-        for facet, values in flt.facets.items():
-            sub = select(col(OrganizationFacetRow.organization_id)).where(
-                col(OrganizationFacetRow.facet) == facet,
-                col(OrganizationFacetRow.value).in_(values),
-            )
-            stmt = stmt.where(col(OrganizationRow.id).in_(sub))
-        if after_id is not None:
-            stmt = stmt.where(col(OrganizationRow.id) > after_id)
-        stmt = stmt.order_by(col(OrganizationRow.id)).limit(limit)
+    def replace_names(self, org_id: str, country: str, names: Mapping[str, str]) -> None:
+        """``names`` maps each normalized name key to one original spelling."""
+        self.session.execute(
+            delete(OrganizationNameRow).where(col(OrganizationNameRow.organization_id) == org_id)
+        )
+        self.session.add_all(
+            OrganizationNameRow(organization_id=org_id, norm=k[:300], country=country, name=n[:300])
+            for k, n in names.items()
+            if k
+        )
+
+    def names_in_country(self, country: str) -> list[OrganizationNameRow]:
+        stmt = (
+            select(OrganizationNameRow)
+            .join(OrganizationRow, col(OrganizationRow.id) == col(OrganizationNameRow.organization_id))
+            .where(col(OrganizationNameRow.country) == country, col(OrganizationRow.status) != "archived")
+        )
         return list(self.session.scalars(stmt))
+
+    # -- history --------------------------------------------------------------------------------
+    def add_version(self, row: OrganizationVersionRow) -> None:
+        self.session.add(row)
+
+    def versions(
+        self, org_id: str, *, before_version: int | None, limit: int
+    ) -> list[OrganizationVersionRow]:
+        stmt = select(OrganizationVersionRow).where(col(OrganizationVersionRow.organization_id) == org_id)
+        if before_version is not None:
+            stmt = stmt.where(col(OrganizationVersionRow.version) < before_version)
+        stmt = stmt.order_by(col(OrganizationVersionRow.version).desc()).limit(limit)
+        return list(self.session.scalars(stmt))
+
+    def version_as_of(self, org_id: str, when: datetime) -> OrganizationVersionRow | None:
+        stmt = (
+            select(OrganizationVersionRow)
+            .where(
+                col(OrganizationVersionRow.organization_id) == org_id,
+                col(OrganizationVersionRow.changed_at) <= when,
+            )
+            .order_by(col(OrganizationVersionRow.version).desc())
+            .limit(1)
+        )
+        return self.session.scalars(stmt).first()
+
+    # -- search ---------------------------------------------------------------------------------
+    def search(
+        self, flt: OrganizationFilter, sort: Sort, *, after: list[Any] | None, limit: int
+    ) -> list[OrganizationRow]:
+        stmt = select(OrganizationRow).where(*self._conditions(flt))
+        column = SORT_COLUMNS[sort.key]
+        key_col, id_col = col(column), col(OrganizationRow.id)
+        if after is not None:
+            value, last_id = after
+            if sort.key == "created":
+                stmt = stmt.where(id_col < last_id if sort.descending else id_col > last_id)
+            elif sort.descending:
+                stmt = stmt.where(or_(key_col < value, and_(key_col == value, id_col < last_id)))
+            else:
+                stmt = stmt.where(or_(key_col > value, and_(key_col == value, id_col > last_id)))
+        if sort.key == "created":
+            order = [id_col.desc() if sort.descending else id_col]
+        else:
+            order = [key_col.desc(), id_col.desc()] if sort.descending else [key_col, id_col]
+        return list(self.session.scalars(stmt.order_by(*order).limit(limit)))
+
+    def _conditions(self, flt: OrganizationFilter) -> list[ColumnElement[bool]]:
+        org = OrganizationRow
+        conds: list[ColumnElement[bool]] = []
+        if flt.statuses:
+            conds.append(col(org.status).in_(flt.statuses))
+        if flt.actor_types:
+            conds.append(col(org.actor_type).in_(flt.actor_types))
+        if flt.countries:
+            conds.append(col(org.country).in_(flt.countries))
+        if flt.willing_to_cooperate is not None:
+            conds.append(col(org.willing_to_cooperate) == flt.willing_to_cooperate)
+        if flt.completeness_min is not None:
+            conds.append(col(org.completeness) >= flt.completeness_min)
+        if flt.dd_bands:
+            conds.append(col(org.dd_band).in_(flt.dd_bands))
+        if flt.modified_since is not None:
+            conds.append(col(org.updated_at) >= flt.modified_since)
+        facet = OrganizationFacetRow
+        for name, values in flt.facets.items():
+            sub = select(col(facet.organization_id)).where(
+                col(facet.facet) == name, col(facet.value).in_(values)
+            )
+            conds.append(col(org.id).in_(sub))
+        for prefix in flt.term_prefixes:
+            sub = select(col(facet.organization_id)).where(
+                col(facet.facet) == "term",
+                col(facet.value) >= prefix,
+                col(facet.value) < _prefix_upper_bound(prefix),
+            )
+            conds.append(col(org.id).in_(sub))
+        if flt.identifier is not None:
+            ident = OrganizationIdentifierRow
+            sub = select(col(ident.organization_id)).where(
+                col(ident.scheme) == flt.identifier[0], col(ident.value) == flt.identifier[1]
+            )
+            conds.append(col(org.id).in_(sub))
+        return conds

@@ -6,7 +6,8 @@ stored section first and the merged section is validated again.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -18,9 +19,11 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+
 from tejido_common.taxonomy import (
     check_code,
     check_country,
+    check_currency,
     check_language,
     check_subdivision,
     taxonomy,
@@ -58,7 +61,28 @@ def _population(v: str) -> str:
     return check_code("target population", v, taxonomy().target_populations)
 
 
+def _funding_source(v: str) -> str:
+    return check_code("funding source", v, taxonomy().funding_sources)
+
+
+def _recognition_level(v: str) -> str:
+    return check_code("recognition level", v, taxonomy().recognition_levels)
+
+
+def _cooperation_kind(v: str) -> str:
+    return check_code("cooperation kind", v, taxonomy().cooperation_kinds)
+
+
+def _legitimacy(v: str) -> str:
+    return check_code("legitimacy type", v, taxonomy().legitimacy_types)
+
+
 ActorType = Annotated[str, AfterValidator(_actor_type)]
+FundingSource = Annotated[str, AfterValidator(_funding_source)]
+RecognitionLevel = Annotated[str, AfterValidator(_recognition_level)]
+CooperationKind = Annotated[str, AfterValidator(_cooperation_kind)]
+Legitimacy = Annotated[str, AfterValidator(_legitimacy)]
+Currency = Annotated[str, AfterValidator(check_currency)]
 CsoSubtype = Annotated[str, AfterValidator(_cso_subtype)]
 GovernmentLevel = Annotated[str, AfterValidator(_government_level)]
 ProgramArea = Annotated[str, AfterValidator(_program_area)]
@@ -180,8 +204,156 @@ class Purpose(Section):
         return self
 
 
-SECTIONS: dict[str, type[Section]] = {"identity": Identity, "where": Where, "purpose": Purpose}
+class Money(Section):
+    """An amount always carries its ISO 4217 currency."""
+
+    amount: Decimal = Field(ge=0, max_digits=18, decimal_places=2)
+    currency: Currency
+
+
+class FundingShare(Section):
+    """Share of income by source type; shares need not add up to 100."""
+
+    source: FundingSource
+    share_percent: float | None = Field(default=None, ge=0, le=100)
+
+
+class Resource(Section):
+    kind: Literal["financial", "human", "technical", "intangible"]
+    description: Text
+
+
+class ProgramExperience(Section):
+    program_area: ProgramArea
+    years: int | None = Field(default=None, ge=0, le=200)
+    programs_run: int | None = Field(default=None, ge=0)
+
+
+class Recognition(Section):
+    level: RecognitionLevel
+    kind: Literal["award", "accreditation", "certification"]
+    name: Text
+    granted_by: Text | None = None
+    year: int | None = Field(default=None, ge=1800, le=2200)
+
+
+class Capacity(Section):
+    staff: int | None = Field(default=None, ge=0)
+    volunteers: int | None = Field(default=None, ge=0)
+    annual_budget: Money | None = None
+    budget_year: int | None = Field(default=None, ge=1900, le=2200)
+    funding_mix: list[FundingShare] = Field(default_factory=list, max_length=20)
+    resources: list[Resource] = Field(default_factory=list, max_length=100)
+    years_of_experience: int | None = Field(default=None, ge=0, le=300)
+    experience: list[ProgramExperience] = Field(default_factory=list, max_length=50)
+    recognition: list[Recognition] = Field(default_factory=list, max_length=100)
+    network_memberships: list[Text] = Field(default_factory=list, max_length=100)
+    maturity_level: Literal["basic", "intermediate", "advanced"] | None = None
+
+
+class CooperationItem(Section):
+    """Something offered or needed: kind, description, program areas, places, amount, period."""
+
+    kind: CooperationKind
+    description: LongText | None = None
+    program_areas: list[ProgramArea] = Field(default_factory=list, max_length=20)
+    places: list[Place] = Field(default_factory=list, max_length=50)
+    quantity: Text | None = None
+    amount: Money | None = None
+    period: Text | None = None
+
+
+class PriorCooperation(Section):
+    partner_name: Text
+    organization_id: str | None = Field(default=None, max_length=36)
+    description: LongText | None = None
+    period: Text | None = None
+
+
+class Swot(Section):
+    strengths: list[Text] = Field(default_factory=list, max_length=50)
+    weaknesses: list[Text] = Field(default_factory=list, max_length=50)
+    opportunities: list[Text] = Field(default_factory=list, max_length=50)
+    threats: list[Text] = Field(default_factory=list, max_length=50)
+    assessed_on: date | None = None
+
+
+class IntakeAnswers(Section):
+    """The six intake questions of the sources."""
+
+    objectives: LongText | None = None
+    results_against_objectives: LongText | None = None
+    goals_that_worked_and_did_not: LongText | None = None
+    impact_of_programs: LongText | None = None
+    worked_with_other_csos: bool | None = None
+    willing_to_work_with_others: bool | None = None
+
+
+class Cooperation(Section):
+    offers: list[CooperationItem] = Field(default_factory=list, max_length=100)
+    needs: list[CooperationItem] = Field(default_factory=list, max_length=100)
+    willing_to_cooperate: bool | None = None
+    prior_cooperation: list[PriorCooperation] = Field(default_factory=list, max_length=200)
+    legitimacy_sought: list[Legitimacy] = Field(default_factory=list, max_length=5)
+    swot: Swot | None = None
+    intake: IntakeAnswers | None = None
+
+
+PersonRole = Literal[
+    "director",
+    "board_member",
+    "board_chair",
+    "legal_representative",
+    "treasurer",
+    "founder",
+    "staff",
+    "other",
+]
+
+
+class Person(Section):
+    """A key person (restricted: used for due-diligence screening, never shown publicly)."""
+
+    name: Text
+    role: PersonRole
+    title: Text | None = None
+    nationality: Country | None = None
+    birth_year: int | None = Field(default=None, ge=1900, le=2100)
+    since: date | None = None
+
+
+class People(Section):
+    people: list[Person] = Field(default_factory=list, max_length=200)
+
+
+class Completeness(BaseModel):
+    """Percent (0-100) of each section's expected fields that are filled, and their mean."""
+
+    identity: int
+    where: int
+    purpose: int
+    capacity: int
+    cooperation: int
+    people: int
+    overall: int
+
+
+# Public sections, in profile order; people are kept apart (restricted).
+SECTIONS: dict[str, type[Section]] = {
+    "identity": Identity,
+    "where": Where,
+    "purpose": Purpose,
+    "capacity": Capacity,
+    "cooperation": Cooperation,
+}
 Status = Literal["draft", "active", "archived"]
+
+
+class DueDiligenceSummary(BaseModel):
+    """The current band as last published by the due-diligence service."""
+
+    band: str
+    rated_at: datetime | None = None
 
 
 class OrganizationCreate(BaseModel):
@@ -191,6 +363,11 @@ class OrganizationCreate(BaseModel):
     identity: Identity
     where: Where
     purpose: Purpose = Field(default_factory=Purpose)
+    capacity: Capacity = Field(default_factory=Capacity)
+    cooperation: Cooperation = Field(default_factory=Cooperation)
+    people: list[Person] | None = Field(
+        default=None, description="restricted; never returned by public reads"
+    )
 
 
 class OrganizationPatch(BaseModel):
@@ -202,6 +379,8 @@ class OrganizationPatch(BaseModel):
     identity: dict[str, Any] | None = None
     where: dict[str, Any] | None = None
     purpose: dict[str, Any] | None = None
+    capacity: dict[str, Any] | None = None
+    cooperation: dict[str, Any] | None = None
 
 
 class Organization(BaseModel):
@@ -214,9 +393,42 @@ class Organization(BaseModel):
     identity: Identity
     where: Where
     purpose: Purpose
+    capacity: Capacity = Field(default_factory=Capacity)
+    cooperation: Cooperation = Field(default_factory=Cooperation)
+    completeness: Completeness | None = None
+    due_diligence: DueDiligenceSummary | None = None
 
 
 class OrganizationPage(BaseModel):
     items: list[Organization]
     next_cursor: str | None = None
     limit: int
+
+
+class Change(BaseModel):
+    field: str
+    old: Any = None
+    new: Any = None
+
+
+class OrganizationVersion(BaseModel):
+    version: int
+    action: str
+    changed_at: datetime
+    actor: str | None = None
+    correlation_id: str | None = None
+    changes: list[Change]
+
+
+class OrganizationHistory(BaseModel):
+    organization_id: str
+    items: list[OrganizationVersion]
+    next_cursor: str | None = None
+
+
+class LikelyDuplicate(BaseModel):
+    id: str
+    legal_name: str
+    matched_name: str
+    score: float
+    reason: str

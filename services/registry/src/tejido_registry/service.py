@@ -1,12 +1,17 @@
-"""Organization use cases: validation beyond the schema, persistence and events, in one transaction."""
+"""Organization use cases: rules beyond the schema, persistence, history and events in one transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from tejido_common.context import current_actor, current_correlation_id
 from tejido_common.db import Database
 from tejido_common.events import Envelope, event_type
 from tejido_common.ids import new_id
@@ -21,18 +26,26 @@ from tejido_common.problems import (
     unprocessable_from,
 )
 from tejido_common.taxonomy import taxonomy
-
-from tejido_registry.models import OrganizationRow
-from tejido_registry.repository import OrganizationFilter, OrganizationRepository
+from tejido_registry.completeness import completeness
+from tejido_registry.duplicates import DuplicateIndex, name_keys
+from tejido_registry.models import OrganizationRow, OrganizationVersionRow
+from tejido_registry.repository import SORT_COLUMNS, OrganizationFilter, OrganizationRepository, Sort
 from tejido_registry.schemas import (
     SECTIONS,
+    Change,
+    LikelyDuplicate,
     Organization,
     OrganizationCreate,
+    OrganizationHistory,
     OrganizationPage,
-    OrganizationPatch,
+    OrganizationVersion,
+    People,
+    Person,
 )
+from tejido_registry.text import normalize, query_tokens, search_terms
 
 SOURCE = "tejido/registry"
+DD_BANDS = ("low", "medium", "significant", "high")
 
 
 def organization_event(action: str, org: Organization, **extra: Any) -> Envelope:
@@ -46,6 +59,7 @@ def organization_event(action: str, org: Organization, **extra: Any) -> Envelope
 
 
 def to_model(row: OrganizationRow) -> Organization:
+    due_diligence = {"band": row.dd_band, "rated_at": row.dd_rated_at} if row.dd_band else None
     return Organization.model_validate(
         {
             "id": row.id,
@@ -54,152 +68,411 @@ def to_model(row: OrganizationRow) -> Organization:
             "created_at": row.created_at,
             "updated_at": row.updated_at,
             "archived_at": row.archived_at,
+            "completeness": completeness(row.profile, row.people),
+            "due_diligence": due_diligence,
             **row.profile,
         }
     )
 
 
-def facets_of(org: OrganizationCreate | Organization) -> list[tuple[str, str]]:
+def facets_of(org: OrganizationCreate) -> list[tuple[str, str]]:
     tax = taxonomy()
+    identity, purpose, where, coop = org.identity, org.purpose, org.where, org.cooperation
     facets: list[tuple[str, str]] = []
-    for code in org.purpose.program_areas:
+    if identity.cso_subtype:
+        facets.append(("cso_subtype", identity.cso_subtype))
+    if identity.government_level:
+        facets.append(("government_level", identity.government_level))
+    for code in purpose.program_areas:
         facets.append(("program_area", code))
         category = tax.program_area_category(code)
         if category:
             facets.append(("program_area", category))
-    facets += [("social_indicator", v) for v in org.purpose.social_indicators]
-    facets += [("population", v) for v in org.purpose.target_populations]
-    facets += [("language", v) for v in org.where.languages]
-    facets += [("subdivision", v) for v in org.where.subdivisions]
-    for place in org.where.areas_of_operation:
+    facets += [("social_indicator", v) for v in purpose.social_indicators]
+    facets += [("population", v) for v in purpose.target_populations]
+    facets += [("language", v) for v in where.languages]
+    facets += [("subdivision", v) for v in where.subdivisions]
+    for place in where.areas_of_operation:
         facets.append(("area_country", place.country))
         if place.subdivision:
             facets.append(("subdivision", place.subdivision))
+    facets += [("offer_kind", item.kind) for item in coop.offers]
+    facets += [("need_kind", item.kind) for item in coop.needs]
+    texts = [identity.legal_name, *identity.aliases, identity.acronym or "", purpose.mission or ""]
+    facets += [("term", t) for t in search_terms(texts)]
     return facets
 
 
-def _identifier_pairs(org: OrganizationCreate | Organization) -> list[tuple[str, str]]:
+def _names(org: OrganizationCreate) -> list[str]:
+    return [org.identity.legal_name, *org.identity.aliases]
+
+
+def _identifier_pairs(org: OrganizationCreate) -> list[tuple[str, str]]:
     return [(i.scheme, i.id) for i in org.identity.identifiers]
 
 
+def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, dict) and value:
+        for key, inner in value.items():
+            _flatten(f"{prefix}.{key}" if prefix else key, inner, out)
+    else:
+        out[prefix] = value
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
+    """Field-level changes between two profiles (section.field paths; lists compared whole)."""
+    old: dict[str, Any] = {}
+    new: dict[str, Any] = {}
+    _flatten("", before, old)
+    _flatten("", after, new)
+    return [
+        Change(field=k, old=old.get(k), new=new.get(k))
+        for k in sorted(set(old) | set(new))
+        if old.get(k) != new.get(k) and not (old.get(k) in (None, [], {}) and new.get(k) in (None, [], {}))
+    ]
+
+
+def _public_state(org: OrganizationCreate | Organization, status: str) -> dict[str, Any]:
+    return {"status": status, **org.model_dump(mode="json", include=set(SECTIONS))}
+
+
+@dataclass
+class SearchParams:
+    q: str | None = None
+    statuses: Sequence[str] = ()
+    actor_types: Sequence[str] = ()
+    cso_subtypes: Sequence[str] = ()
+    government_levels: Sequence[str] = ()
+    countries: Sequence[str] = ()
+    subdivisions: Sequence[str] = ()
+    program_areas: Sequence[str] = ()
+    social_indicators: Sequence[str] = ()
+    populations: Sequence[str] = ()
+    languages: Sequence[str] = ()
+    offer_kinds: Sequence[str] = ()
+    need_kinds: Sequence[str] = ()
+    willing_to_cooperate: bool | None = None
+    completeness_min: int | None = None
+    dd_bands: Sequence[str] = ()
+    modified_since: datetime | None = None
+    identifier: str | None = None
+    sort: str = "created"
+    cursor: str | None = None
+    limit: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _check_values(name: str, values: Sequence[str], check: Callable[[str], str]) -> list[str]:
+    out = []
+    for value in values:
+        try:
+            out.append(check(value))
+        except ValueError as exc:
+            raise Unprocessable(
+                f"invalid filter {name}", errors=[field_error(["query", name], str(exc))]
+            ) from exc
+    return out
+
+
+def _in(kind: str, allowed: Sequence[str]) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"unknown {kind} {value!r}")
+        return value
+
+    return check
+
+
 class OrganizationService:
-    def __init__(self, db: Database, *, page_size_default: int = 50, page_size_max: int = 200):
+    def __init__(
+        self,
+        db: Database,
+        *,
+        page_size_default: int = 50,
+        page_size_max: int = 200,
+        duplicate_threshold: float = 88.0,
+    ):
         self.db = db
         self.page_size_default = page_size_default
         self.page_size_max = page_size_max
+        self.duplicate_threshold = duplicate_threshold
 
-    # -- reads -------------------------------------------------------------------------------
-    def get(self, org_id: str) -> Organization:
+    # -- reads ----------------------------------------------------------------------------------
+    def get(self, org_id: str, *, as_of: datetime | None = None) -> Organization:
+        with self.db.read_session() as session:
+            repo = OrganizationRepository(session)
+            row = repo.get(org_id)
+            if row is None:
+                raise NotFound(f"organization {org_id} does not exist")
+            if as_of is None:
+                return to_model(row)
+            version = repo.version_as_of(org_id, as_of)
+            if version is None:
+                raise NotFound(f"organization {org_id} did not exist at {as_of.isoformat()}")
+            return Organization.model_validate(
+                {
+                    "id": row.id,
+                    "version": version.version,
+                    "created_at": row.created_at,
+                    "updated_at": version.changed_at,
+                    "archived_at": version.changed_at
+                    if version.snapshot.get("status") == "archived"
+                    else None,
+                    **version.snapshot,
+                }
+            )
+
+    def get_people(self, org_id: str) -> People:
         with self.db.read_session() as session:
             row = OrganizationRepository(session).get(org_id)
             if row is None:
                 raise NotFound(f"organization {org_id} does not exist")
-            return to_model(row)
+            return People(people=[Person.model_validate(p) for p in row.people or []])
 
-    def list_page(
-        self,
-        *,
-        statuses: list[str],
-        actor_types: list[str],
-        countries: list[str],
-        program_areas: list[str],
-        cursor: str | None,
-        limit: int | None,
-    ) -> OrganizationPage:
+    def history(self, org_id: str, *, cursor: str | None, limit: int | None) -> OrganizationHistory:
         size = min(limit or self.page_size_default, self.page_size_max)
-        after = decode_cursor(cursor)[0] if cursor else None
-        facets = {"program_area": program_areas} if program_areas else {}
+        before = int(decode_cursor(cursor)[0]) if cursor else None
+        with self.db.read_session() as session:
+            repo = OrganizationRepository(session)
+            if repo.get(org_id) is None:
+                raise NotFound(f"organization {org_id} does not exist")
+            rows = repo.versions(org_id, before_version=before, limit=size + 1)
+        items = [
+            OrganizationVersion(
+                version=r.version,
+                action=r.action,
+                changed_at=r.changed_at,
+                actor=r.actor,
+                correlation_id=r.correlation_id,
+                changes=[Change.model_validate(c) for c in r.changes],
+            )
+            for r in rows[:size]
+        ]
+        next_cursor = encode_cursor([items[-1].version]) if len(rows) > size else None
+        return OrganizationHistory(organization_id=org_id, items=items, next_cursor=next_cursor)
+
+    def search(self, p: SearchParams) -> OrganizationPage:
+        tax = taxonomy()
+        descending = p.sort.startswith("-")
+        sort_key = p.sort.lstrip("-")
+        if sort_key not in SORT_COLUMNS:
+            raise Unprocessable(
+                "unknown sort",
+                errors=[
+                    field_error(
+                        ["query", "sort"], f"expected one of {', '.join(SORT_COLUMNS)} (prefix - to reverse)"
+                    )
+                ],
+            )
+        size = min(p.limit or self.page_size_default, self.page_size_max)
+        after = None
+        if p.cursor:
+            decoded = decode_cursor(p.cursor)
+            if len(decoded) != 3 or decoded[0] != p.sort:
+                raise Unprocessable(
+                    "the cursor belongs to another sort order",
+                    errors=[field_error(["query", "cursor"], f"cursor was not issued for sort={p.sort}")],
+                )
+            after = decoded[1:]
+            if sort_key == "updated":
+                after[0] = datetime.fromisoformat(after[0])
+        program_areas = _check_values(
+            "program_area", p.program_areas, _in("program area", [*tax.program_categories, *tax.programs])
+        )
+        facets: dict[str, list[str]] = {
+            "cso_subtype": _check_values(
+                "cso_subtype", p.cso_subtypes, _in("CSO sub-type", tax.cso_subtypes)
+            ),
+            "government_level": _check_values(
+                "government_level", p.government_levels, _in("government level", tax.government_levels)
+            ),
+            "subdivision": [s.upper() for s in p.subdivisions],
+            "program_area": program_areas,
+            "social_indicator": _check_values(
+                "social_indicator", p.social_indicators, _in("social indicator", tax.social_indicators)
+            ),
+            "population": _check_values(
+                "population", p.populations, _in("population", tax.target_populations)
+            ),
+            "language": [v.lower() for v in p.languages],
+            "offer_kind": _check_values(
+                "offer_kind", p.offer_kinds, _in("cooperation kind", tax.cooperation_kinds)
+            ),
+            "need_kind": _check_values(
+                "need_kind", p.need_kinds, _in("cooperation kind", tax.cooperation_kinds)
+            ),
+        }
+        identifier = None
+        if p.identifier:
+            scheme, sep, ident = p.identifier.partition(":")
+            if not sep or not ident:
+                raise Unprocessable(
+                    "invalid identifier filter",
+                    errors=[
+                        field_error(["query", "identifier"], "expected SCHEME:ID, e.g. MX-RFC:ABC010101XYZ")
+                    ],
+                )
+            identifier = (scheme.strip().upper(), ident.strip())
+        statuses = _check_values("status", p.statuses, _in("status", ("draft", "active", "archived")))
+        if not statuses:
+            # A sync feed must see archivals; ordinary listings hide archived organizations.
+            statuses = [] if p.modified_since else ["draft", "active"]
         flt = OrganizationFilter(
-            statuses=statuses or ["draft", "active"],
-            actor_types=actor_types,
-            countries=[c.upper() for c in countries],
-            facets=facets,
+            statuses=statuses,
+            actor_types=_check_values("actor_type", p.actor_types, _in("actor type", tax.actor_types)),
+            countries=[c.upper() for c in p.countries],
+            facets={k: v for k, v in facets.items() if v},
+            term_prefixes=query_tokens(p.q) if p.q else (),
+            willing_to_cooperate=p.willing_to_cooperate,
+            completeness_min=p.completeness_min,
+            dd_bands=_check_values("dd_band", p.dd_bands, _in("band", DD_BANDS)),
+            modified_since=p.modified_since,
+            identifier=identifier,
         )
         with self.db.read_session() as session:
-            rows = OrganizationRepository(session).list(flt, after_id=after, limit=size + 1)
+            rows = OrganizationRepository(session).search(
+                flt, Sort(sort_key, descending), after=after, limit=size + 1
+            )
         items = [to_model(r) for r in rows[:size]]
-        next_cursor = encode_cursor([items[-1].id]) if len(rows) > size else None
+        next_cursor = None
+        if len(rows) > size:
+            last = rows[size - 1]
+            value: object = {
+                "created": last.id,
+                "name": last.sort_name,
+                "updated": last.updated_at.isoformat(),
+                "completeness": last.completeness,
+            }[sort_key]
+            next_cursor = encode_cursor([p.sort, value, last.id])
         return OrganizationPage(items=items, next_cursor=next_cursor, limit=size)
 
-    # -- writes ------------------------------------------------------------------------------
-    def create(self, payload: OrganizationCreate) -> Organization:
-        now = datetime.now(UTC)
-        org_id = new_id()
-        profile = payload.model_dump(mode="json", include=set(SECTIONS))
+    # -- writes ---------------------------------------------------------------------------------
+    def create(self, payload: OrganizationCreate, *, allow_duplicate: bool = False) -> Organization:
         try:
             with self.db.session() as session:
-                repo = OrganizationRepository(session)
-                self._check_identifiers(repo, payload, org_id)
-                self._check_parent(repo, payload.identity.parent_organization_id, org_id)
-                row = OrganizationRow(
-                    id=org_id,
-                    status=payload.status,
-                    legal_name=payload.identity.legal_name,
-                    actor_type=payload.identity.actor_type,
-                    country=payload.where.country,
-                    profile=profile,
-                    version=1,
-                    created_at=now,
-                    updated_at=now,
+                org, _ = self.create_in(
+                    session, payload, DuplicateIndex(self.duplicate_threshold), allow_duplicate
                 )
-                repo.add(row)
-                repo.replace_identifiers(org_id, _identifier_pairs(payload))
-                repo.replace_facets(org_id, facets_of(payload))
-                org = to_model(row)
-                add_event(session, organization_event("registered", org), aggregate_id=org_id)
         except IntegrityError as exc:  # a concurrent create took the same identifier
             raise Conflict("an organization with the same identifier was registered concurrently") from exc
         return org
 
-    def update(self, org_id: str, patch: OrganizationPatch, *, if_match: int | None = None) -> Organization:
-        changes = patch.model_dump(exclude_unset=True)
+    def create_in(
+        self,
+        session: Session,
+        payload: OrganizationCreate,
+        dup_index: DuplicateIndex,
+        allow_duplicate: bool = False,
+    ) -> tuple[Organization, OrganizationRow]:
+        """Register inside the caller's transaction (bulk imports share one transaction per batch)."""
+        repo = OrganizationRepository(session)
+        org_id = new_id()
+        self._check_identifiers(repo, payload, org_id)
+        if not allow_duplicate:
+            duplicates = dup_index.find(repo, payload.where.country, _names(payload))
+            if duplicates:
+                raise LikelyDuplicates(duplicates)
+        self._check_references(repo, payload, org_id)
+        now = datetime.now(UTC)
+        row = OrganizationRow(
+            id=org_id,
+            status=payload.status,
+            legal_name=payload.identity.legal_name,
+            actor_type=payload.identity.actor_type,
+            country=payload.where.country,
+            profile={},
+            version=0,
+            created_at=now,
+            updated_at=now,
+        )
+        changes = diff({}, _public_state(payload, payload.status))
+        org = self._save(repo, row, payload, payload.people, "registered", changes, now, dup_index)
+        return org, row
+
+    def update(
+        self, org_id: str, changes: dict[str, Any], *, if_match: int | None = None, replace: bool = False
+    ) -> Organization:
+        """Merge (or with ``replace``, overwrite) the given sections; ``status`` may move draft ↔ active."""
         with self.db.session() as session:
             repo = OrganizationRepository(session)
-            row = repo.get_for_update(org_id)
-            if row is None:
-                raise NotFound(f"organization {org_id} does not exist")
-            if if_match is not None and if_match != row.version:
-                raise PreconditionFailed(
-                    f"organization {org_id} is at version {row.version}, not {if_match}",
-                    extra={"current_version": row.version},
-                )
-            if row.status == "archived":
-                raise Conflict(f"organization {org_id} is archived and can no longer be changed")
-            before = to_model(row)
-            merged = before.model_dump(mode="json")
-            for section, fields in changes.items():
-                if section in SECTIONS and fields is not None:
-                    merged[section] = {**merged[section], **fields}
-                elif section == "status" and fields is not None:
-                    merged["status"] = fields
-            try:
-                after = Organization.model_validate(merged)
-            except ValidationError as exc:
-                raise unprocessable_from(exc) from exc
-            changed = self._changed_fields(before, after)
-            if not changed:
-                return before
-            candidate = OrganizationCreate.model_validate(
-                {"status": after.status, **after.model_dump(include=set(SECTIONS))}
-            )
-            self._check_identifiers(repo, candidate, org_id)
-            self._check_parent(repo, after.identity.parent_organization_id, org_id)
-            row.profile = after.model_dump(mode="json", include=set(SECTIONS))
-            row.status = after.status
-            row.legal_name = after.identity.legal_name
-            row.actor_type = after.identity.actor_type
-            row.country = after.where.country
-            row.version += 1
-            row.updated_at = datetime.now(UTC)
-            session.add(row)
-            session.flush()
-            repo.replace_identifiers(org_id, _identifier_pairs(candidate))
-            repo.replace_facets(org_id, facets_of(candidate))
-            org = to_model(row)
-            add_event(
-                session, organization_event("updated", org, changed_fields=changed), aggregate_id=org_id
-            )
+            row = self._writable(repo, org_id, if_match)
+            org, _ = self.update_in(session, row, changes, replace=replace)
             return org
+
+    def update_in(
+        self,
+        session: Session,
+        row: OrganizationRow,
+        changes: dict[str, Any],
+        *,
+        replace: bool = False,
+        dup_index: DuplicateIndex | None = None,
+    ) -> tuple[Organization, bool]:
+        repo = OrganizationRepository(session)
+        before = to_model(row)
+        merged = before.model_dump(mode="json", include={"status", *SECTIONS})
+        for section, fields in changes.items():
+            if section in SECTIONS and fields is not None:
+                merged[section] = dict(fields) if replace else {**merged[section], **fields}
+            elif section == "status" and fields is not None:
+                merged["status"] = fields
+        try:
+            candidate = OrganizationCreate.model_validate(merged)
+        except ValidationError as exc:
+            raise unprocessable_from(exc) from exc
+        before_state = _public_state(before, before.status)
+        after_state = _public_state(candidate, candidate.status)
+        change_list = diff(before_state, after_state)
+        if not change_list:
+            return before, False
+        self._check_identifiers(repo, candidate, row.id)
+        self._check_references(repo, candidate, row.id)
+        org = self._save(
+            repo, row, candidate, None, "updated", change_list, datetime.now(UTC), dup_index, keep_people=True
+        )
+        return org, True
+
+    def replace_people(self, org_id: str, people: People, *, if_match: int | None = None) -> People:
+        """Key people are restricted: the change is versioned without names and announced on its own
+        event type (for due-diligence screening), never inside the public organization events."""
+        with self.db.session() as session:
+            repo = OrganizationRepository(session)
+            row = self._writable(repo, org_id, if_match)
+            old = row.people or []
+            new = [p.model_dump(mode="json") for p in people.people]
+            if old == new:
+                return people
+            now = datetime.now(UTC)
+            row.people = new
+            row.version += 1
+            row.updated_at = now
+            row.completeness = completeness(row.profile, new)["overall"]
+            session.add(row)
+            repo.add_version(
+                self._version_row(
+                    row,
+                    "people_updated",
+                    [Change(field="people", old={"count": len(old)}, new={"count": len(new)})],
+                    now,
+                )
+            )
+            add_event(
+                session,
+                Envelope.new(
+                    event_type("registry", "organization", "people_updated"),
+                    source=SOURCE,
+                    subject=f"organization/{org_id}",
+                    data={
+                        "organization_id": org_id,
+                        "legal_name": row.legal_name,
+                        "country": row.country,
+                        "version": row.version,
+                        "people": new,
+                    },
+                ),
+                aggregate_id=org_id,
+            )
+            return people
 
     def archive(self, org_id: str) -> Organization:
         with self.db.session() as session:
@@ -215,50 +488,157 @@ class OrganizationService:
             row.updated_at = now
             row.version += 1
             session.add(row)
-            session.flush()
             org = to_model(row)
+            repo.add_version(
+                self._version_row(
+                    row, "archived", [Change(field="status", old="active", new="archived")], now
+                )
+            )
             add_event(session, organization_event("archived", org), aggregate_id=org_id)
             return org
 
-    # -- rules -------------------------------------------------------------------------------
+    def apply_due_diligence_rating(self, session: Session, event: Envelope) -> None:
+        """Consumer of ``duediligence.rating.published.v1``: keep the current band for display and filters.
+        Out-of-order deliveries are harmless: an older rating never replaces a newer one."""
+        data = event.data
+        row = OrganizationRepository(session).get(str(data["organization_id"]))
+        if row is None:
+            return  # the organization is not (or no longer) ours to show
+        rated_at = datetime.fromisoformat(str(data["rated_at"]))
+        if rated_at.tzinfo is None:
+            rated_at = rated_at.replace(tzinfo=UTC)
+        band = str(data["band"])
+        if band not in DD_BANDS:
+            raise ValueError(f"unknown due-diligence band {band!r}")
+        if row.dd_rated_at is not None and row.dd_rated_at >= rated_at:
+            return
+        row.dd_band = band
+        row.dd_rated_at = rated_at
+        session.add(row)
+
+    # -- internals ------------------------------------------------------------------------------
+    def _writable(self, repo: OrganizationRepository, org_id: str, if_match: int | None) -> OrganizationRow:
+        row = repo.get_for_update(org_id)
+        if row is None:
+            raise NotFound(f"organization {org_id} does not exist")
+        if if_match is not None and if_match != row.version:
+            raise PreconditionFailed(
+                f"organization {org_id} is at version {row.version}, not {if_match}",
+                extra={"current_version": row.version},
+            )
+        if row.status == "archived":
+            raise Conflict(f"organization {org_id} is archived and can no longer be changed")
+        return row
+
+    def _save(
+        self,
+        repo: OrganizationRepository,
+        row: OrganizationRow,
+        candidate: OrganizationCreate,
+        people: list[Person] | None,
+        action: str,
+        changes: list[Change],
+        now: datetime,
+        dup_index: DuplicateIndex | None,
+        keep_people: bool = False,
+    ) -> Organization:
+        profile = candidate.model_dump(mode="json", include=set(SECTIONS))
+        if not keep_people:
+            row.people = [p.model_dump(mode="json") for p in people] if people else None
+        row.profile = profile
+        row.status = candidate.status
+        row.legal_name = candidate.identity.legal_name
+        row.sort_name = normalize(candidate.identity.legal_name)[:300]
+        row.actor_type = candidate.identity.actor_type
+        row.country = candidate.where.country
+        row.willing_to_cooperate = candidate.cooperation.willing_to_cooperate
+        row.completeness = completeness(profile, row.people)["overall"]
+        row.version += 1
+        row.updated_at = now
+        repo.add(row)
+        names = name_keys(_names(candidate))
+        repo.replace_identifiers(row.id, _identifier_pairs(candidate))
+        repo.replace_facets(row.id, facets_of(candidate))
+        repo.replace_names(row.id, row.country, names)
+        if dup_index is not None:
+            dup_index.add(row.country, row.id, names)
+        repo.add_version(self._version_row(row, action, changes, now))
+        org = to_model(row)
+        extra: dict[str, Any] = {"changed_fields": [c.field for c in changes]} if action == "updated" else {}
+        add_event(repo.session, organization_event(action, org, **extra), aggregate_id=row.id)
+        return org
+
     @staticmethod
-    def _changed_fields(before: Organization, after: Organization) -> list[str]:
-        changed = []
-        if before.status != after.status:
-            changed.append("status")
-        for section in SECTIONS:
-            old = getattr(before, section).model_dump(mode="json")
-            new = getattr(after, section).model_dump(mode="json")
-            changed += [f"{section}.{k}" for k in new if old.get(k) != new.get(k)]
-        return changed
+    def _version_row(
+        row: OrganizationRow, action: str, changes: list[Change], now: datetime
+    ) -> OrganizationVersionRow:
+        return OrganizationVersionRow(
+            organization_id=row.id,
+            version=row.version,
+            changed_at=now,
+            actor=current_actor(),
+            correlation_id=current_correlation_id(),
+            action=action,
+            changes=[c.model_dump(mode="json") for c in changes],
+            snapshot={"status": row.status, **row.profile},
+        )
 
     @staticmethod
     def _check_identifiers(repo: OrganizationRepository, org: OrganizationCreate, org_id: str) -> None:
         owners = repo.owners_of_identifiers(_identifier_pairs(org))
         clashes = {pair: owner for pair, owner in owners.items() if owner != org_id}
         if clashes:
-            duplicates = []
-            for (scheme, value), owner in clashes.items():
-                other = repo.get(owner)
-                duplicates.append(
-                    {
-                        "id": owner,
-                        "legal_name": other.legal_name if other else "",
-                        "reason": f"same identifier {scheme} {value}",
-                    }
+            names = repo.legal_names(clashes.values())
+            duplicates = [
+                LikelyDuplicate(
+                    id=owner,
+                    legal_name=names.get(owner, ""),
+                    matched_name=f"{scheme}:{value}",
+                    score=100.0,
+                    reason=f"same identifier {scheme} {value}",
                 )
+                for (scheme, value), owner in clashes.items()
+            ]
             raise Conflict(
                 "an organization with the same identifier is already registered",
-                errors=[field_error(["identity", "identifiers"], str(d["reason"])) for d in duplicates],
-                extra={"duplicates": duplicates},
+                errors=[field_error(["identity", "identifiers"], d.reason) for d in duplicates],
+                extra={"duplicates": [d.model_dump() for d in duplicates]},
             )
 
     @staticmethod
-    def _check_parent(repo: OrganizationRepository, parent_id: str | None, org_id: str) -> None:
-        if parent_id is None:
+    def _check_references(repo: OrganizationRepository, org: OrganizationCreate, org_id: str) -> None:
+        refs: list[tuple[list[str | int], str]] = []
+        if org.identity.parent_organization_id:
+            refs.append((["identity", "parent_organization_id"], org.identity.parent_organization_id))
+        for i, prior in enumerate(org.cooperation.prior_cooperation):
+            if prior.organization_id:
+                refs.append(
+                    (["cooperation", "prior_cooperation", i, "organization_id"], prior.organization_id)
+                )
+        if not refs:
             return
-        if parent_id == org_id or not repo.exists(parent_id):
-            raise Unprocessable(
-                f"parent organization {parent_id} does not exist",
-                errors=[field_error(["identity", "parent_organization_id"], "no such organization")],
+        existing = repo.existing_ids(ref for _, ref in refs)
+        errors = [
+            field_error(
+                loc, "no such organization" if ref != org_id else "an organization cannot refer to itself"
             )
+            for loc, ref in refs
+            if ref not in existing or ref == org_id
+        ]
+        if errors:
+            raise Unprocessable("referenced organizations do not exist", errors=errors)
+
+
+class LikelyDuplicates(Conflict):
+    """409 listing likely duplicates; the client may confirm with ``allow_duplicate=true``."""
+
+    code, title = "likely-duplicate", "Likely duplicate organization"
+
+    def __init__(self, duplicates: list[LikelyDuplicate]):
+        super().__init__(
+            f"{len(duplicates)} organization(s) in the same country have a very similar name; "
+            "send allow_duplicate=true to register anyway",
+            errors=[field_error(["identity", "legal_name"], d.reason) for d in duplicates],
+            extra={"duplicates": [d.model_dump() for d in duplicates]},
+        )
+        self.duplicates = duplicates

@@ -1,5 +1,6 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
 from tejido_common.settings import ServiceSettings
 
 
@@ -10,3 +11,5 @@ class RegistrySettings(ServiceSettings):
     port: int = 8001
     page_size_default: int = Field(default=50, ge=1)
     page_size_max: int = Field(default=200, ge=1)
+    # rapidfuzz ratio (0-100) above which two names in the same country are likely the same organization
+    duplicate_name_threshold: float = Field(default=88.0, ge=50, le=100)

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from tejido_common.testing import DatabaseTarget, ServerThread, wait_until
 
+from tejido_common.testing import DatabaseTarget, ServerThread, wait_until
 from tejido_registry.app import create_app
 from tejido_registry.settings import RegistrySettings
 
