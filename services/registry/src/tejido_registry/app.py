@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from tejido_common.consumer import ConsumerSpec
 from tejido_common.service import ServiceRuntime, build_app
+from tejido_registry.alliances import install_alliances
 from tejido_registry.api import router
 from tejido_registry.service import OrganizationService
 from tejido_registry.settings import RegistrySettings
@@ -39,6 +40,7 @@ def create_app(settings: RegistrySettings) -> FastAPI:
         routers=[router],
     )
     app.state.organizations = organizations
+    install_alliances(app, runtime.db, settings)
     return app
 
 

@@ -81,6 +81,15 @@ class DuplicateIndex:
             dup.legal_name = names_by_id.get(dup.id, "")
         return found
 
+    def exact(self, repo: OrganizationRepository, country: str, name: str) -> str | None:
+        """The organization whose name or alias normalizes exactly like ``name`` in that country."""
+        keys, owners = self._load(repo, country)
+        key = name_key(name)
+        for i, candidate in enumerate(keys):
+            if candidate == key:
+                return owners[i][0]
+        return None
+
     def add(self, country: str, org_id: str, names: dict[str, str]) -> None:
         if country in self._countries:
             keys, owners = self._countries[country]

@@ -69,7 +69,6 @@ class OrganizationRepository:
 
     def add(self, row: OrganizationRow) -> None:
         self.session.add(row)
-        self.session.flush()
 
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
         wanted = list(set(ids))
@@ -106,29 +105,32 @@ class OrganizationRepository:
         ).where(or_(*clauses))
         return {(r[0], r[1]): r[2] for r in self.session.execute(stmt)}
 
-    def replace_identifiers(self, org_id: str, pairs: Iterable[tuple[str, str]]) -> None:
-        self.session.execute(
-            delete(OrganizationIdentifierRow).where(col(OrganizationIdentifierRow.organization_id) == org_id)
-        )
+    def replace_identifiers(self, org_id: str, pairs: Iterable[tuple[str, str]], *, new: bool = False) -> None:
+        if not new:
+            self.session.execute(
+                delete(OrganizationIdentifierRow).where(col(OrganizationIdentifierRow.organization_id) == org_id)
+            )
         self.session.add_all(
             OrganizationIdentifierRow(scheme=s, value=v, organization_id=org_id) for s, v in set(pairs)
         )
 
     # -- facets and names -----------------------------------------------------------------------
-    def replace_facets(self, org_id: str, facets: Iterable[tuple[str, str]]) -> None:
-        self.session.execute(
-            delete(OrganizationFacetRow).where(col(OrganizationFacetRow.organization_id) == org_id)
-        )
+    def replace_facets(self, org_id: str, facets: Iterable[tuple[str, str]], *, new: bool = False) -> None:
+        if not new:
+            self.session.execute(
+                delete(OrganizationFacetRow).where(col(OrganizationFacetRow.organization_id) == org_id)
+            )
         self.session.add_all(
             OrganizationFacetRow(facet=f, value=v[:120], organization_id=org_id)
             for f, v in sorted(set(facets))
         )
 
-    def replace_names(self, org_id: str, country: str, names: Mapping[str, str]) -> None:
+    def replace_names(self, org_id: str, country: str, names: Mapping[str, str], *, new: bool = False) -> None:
         """``names`` maps each normalized name key to one original spelling."""
-        self.session.execute(
-            delete(OrganizationNameRow).where(col(OrganizationNameRow.organization_id) == org_id)
-        )
+        if not new:
+            self.session.execute(
+                delete(OrganizationNameRow).where(col(OrganizationNameRow.organization_id) == org_id)
+            )
         self.session.add_all(
             OrganizationNameRow(organization_id=org_id, norm=k[:300], country=country, name=n[:300])
             for k, n in names.items()

@@ -557,9 +557,10 @@ class OrganizationService:
         row.updated_at = now
         repo.add(row)
         names = name_keys(_names(candidate))
-        repo.replace_identifiers(row.id, _identifier_pairs(candidate))
-        repo.replace_facets(row.id, facets_of(candidate))
-        repo.replace_names(row.id, row.country, names)
+        new = action == "registered"  # nothing to delete first
+        repo.replace_identifiers(row.id, _identifier_pairs(candidate), new=new)
+        repo.replace_facets(row.id, facets_of(candidate), new=new)
+        repo.replace_names(row.id, row.country, names, new=new)
         if dup_index is not None:
             dup_index.add(row.country, row.id, names)
         repo.add_version(self._version_row(row, action, changes, now))

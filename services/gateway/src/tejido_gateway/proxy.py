@@ -1,0 +1,172 @@
+"""The reverse proxy: one shared HTTP client, bodies streamed both ways, transport failures as problems."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import httpx
+from fastapi import FastAPI, Request, Response
+from starlette.requests import ClientDisconnect
+from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from tejido_common.context import current_correlation_id
+from tejido_common.logging import get_logger
+from tejido_common.problems import problem_response
+from tejido_gateway.routes import SERVICE_LABELS, service_for
+from tejido_gateway.settings import GatewaySettings
+
+log = get_logger(__name__)
+
+Headers = list[tuple[bytes, bytes]]
+
+# Hop-by-hop headers (RFC 9110 §7.6.1) describe one connection, never the end-to-end message. ``host``
+# is the upstream's, and ``expect: 100-continue`` was already answered by our own server.
+HOP_BY_HOP = frozenset(
+    {b"connection", b"keep-alive", b"te", b"trailer", b"transfer-encoding", b"upgrade", b"host", b"expect"}
+)
+# The gateway sets these itself: forwarding the client's copy would let it spoof them.
+REQUEST_DROP = HOP_BY_HOP | {b"x-request-id", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host"}
+# Our uvicorn and request-id middleware add these to every response; an upstream copy would be a duplicate.
+RESPONSE_DROP = HOP_BY_HOP | {b"x-request-id", b"date", b"server"}
+
+
+def end_to_end(headers: Headers, drop: frozenset[bytes]) -> Headers:
+    """Lower-cased headers without hop-by-hop ones, including any the Connection header names."""
+    named = {
+        token.strip().lower() for k, v in headers if k.lower() == b"connection" for token in v.split(b",")
+    }
+    return [
+        (name, v)
+        for k, v in headers
+        if (name := k.lower()) not in drop and name not in named and not name.startswith(b"proxy-")
+    ]
+
+
+class UpstreamResponse(StreamingResponse):
+    """Streams the upstream body as it arrives. The upstream response is closed in ``finally`` rather
+    than a BackgroundTask because Starlette skips background tasks when the client disconnects, which
+    would leak the pooled connection."""
+
+    def __init__(self, upstream: httpx.Response):
+        super().__init__(upstream.aiter_raw(), status_code=upstream.status_code)
+        # Raw bytes (still content-encoded) with a list of headers, so repeated ones (Set-Cookie) survive.
+        self.raw_headers = end_to_end(upstream.headers.raw, RESPONSE_DROP)
+        self.upstream = upstream
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.upstream.aclose()
+
+
+class Gateway:
+    def __init__(self, settings: GatewaySettings):
+        self.settings = settings
+        self.upstreams = settings.upstreams()
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            raise RuntimeError("the gateway's HTTP client exists only while the app is running")
+        return self._client
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
+        """One pooled client for all upstream traffic, for the app's whole life."""
+        s = self.settings
+        async with httpx.AsyncClient(
+            timeout=httpx.Timeout(s.upstream_timeout, connect=s.upstream_connect_timeout),
+            limits=httpx.Limits(
+                max_connections=s.upstream_max_connections,
+                max_keepalive_connections=s.upstream_max_connections,
+            ),
+            # Upstreams are on the internal network: an HTTP(S)_PROXY for outbound traffic must not apply.
+            trust_env=False,
+            follow_redirects=False,
+        ) as client:
+            self._client = client
+            app.state.http_client = client
+            try:
+                yield
+            finally:
+                self._client = None
+
+    async def forward(self, request: Request) -> Response:
+        path = request.url.path
+        service = service_for(path)
+        if service is None:
+            return problem_response(
+                404,
+                "Resource not found",
+                code="not-found",
+                detail=f"there is no API resource at {path}",
+                instance=path,
+            )
+        # The raw path keeps the client's percent-encoding (an id containing %2F stays one segment).
+        url = self.upstreams[service] + request.scope.get("raw_path", path.encode()).decode("latin-1")
+        if query := request.scope.get("query_string", b""):
+            url += "?" + query.decode("latin-1")
+        has_body = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
+        upstream_request = self.client.build_request(
+            request.method,
+            url,
+            headers=end_to_end(request.headers.raw, REQUEST_DROP) + self._forwarded(request),
+            # Streamed: the body is never held in memory. With the client's Content-Length kept, httpx
+            # sends it as is; otherwise chunked.
+            content=request.stream() if has_body else None,
+        )
+        try:
+            upstream = await self.client.send(upstream_request, stream=True)
+        except httpx.TimeoutException as exc:
+            log.warning("upstream timeout", service=service, error=type(exc).__name__)
+            return self._problem(
+                504, "Gateway timeout", "upstream-timeout", service, "did not respond in time", path
+            )
+        except httpx.TransportError as exc:
+            log.warning("upstream unavailable", service=service, error=str(exc) or type(exc).__name__)
+            return self._problem(502, "Bad gateway", "upstream-unavailable", service, "is unavailable", path)
+        except ClientDisconnect:
+            # The client went away mid-upload: nobody is left to answer (499, as nginx logs it).
+            return Response(status_code=499)
+        return UpstreamResponse(upstream)
+
+    @staticmethod
+    def _forwarded(request: Request) -> Headers:
+        # Client address and scheme as uvicorn resolved them (it honours X-Forwarded-* only from
+        # --forwarded-allow-ips): upstreams get one trustworthy address, never a client-supplied chain.
+        client = request.client.host if request.client else "unknown"
+        headers = [
+            # The id the client gets back, so one id follows the request through every service.
+            (b"x-request-id", (current_correlation_id() or "").encode("latin-1")),
+            (b"x-forwarded-for", client.encode("latin-1")),
+            (b"x-forwarded-proto", request.url.scheme.encode("latin-1")),
+        ]
+        if host := request.headers.get("host"):
+            headers.append((b"x-forwarded-host", host.encode("latin-1")))
+        return headers
+
+    @staticmethod
+    def _problem(status: int, title: str, code: str, service: str, what: str, path: str) -> Response:
+        return problem_response(
+            status, title, code=code, detail=f"{SERVICE_LABELS[service]} {what}", instance=path
+        )
+
+    async def readiness(self) -> dict[str, str]:
+        """Each upstream's own ``/readyz``, asked concurrently."""
+        names = list(self.upstreams)
+        results = await asyncio.gather(*(self._ready(name) for name in names))
+        return dict(zip(names, results, strict=True))
+
+    async def _ready(self, service: str) -> str:
+        try:
+            response = await self.client.get(
+                f"{self.upstreams[service]}/readyz", timeout=self.settings.upstream_connect_timeout
+            )
+        except httpx.HTTPError as exc:
+            return f"unavailable: {type(exc).__name__}"
+        return "ok" if response.status_code == 200 else f"not ready: HTTP {response.status_code}"

@@ -1,0 +1,227 @@
+"""The gateway as a reverse proxy, over real HTTP to real (double or real-service) upstreams."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from tejido_gateway.routes import ROUTES, resource_of, service_for
+
+PROBLEM = "application/problem+json"
+MiB = 1_048_576
+
+
+def header_values(echo: dict[str, Any], name: str) -> list[str]:
+    return [v for k, v in echo["headers"] if k == name]
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["type"].startswith("https://tejido.dev/problems/") or body["type"] == "about:blank"
+    assert body["title"]
+    assert body["request_id"] == response.headers["x-request-id"]
+    return body
+
+
+def test_route_table() -> None:
+    assert resource_of("/v1/organizations:import") == "organizations"
+    assert resource_of("/v1/organizations/abc:archive") == "organizations"
+    assert service_for("/v1/match-runs/r1") == "matching"
+    assert service_for("/v1/watchlists") == "duediligence"
+    assert service_for("/v1/reports/x:render") == "reporting"
+    assert service_for("/v1/nothing") is None
+    assert service_for("/v1/") is None
+    assert service_for("/healthz") is None
+    assert service_for("/v1/organizations/../../internal") is None
+    assert set(ROUTES.values()) == {"registry", "matching", "duediligence", "reporting"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "service"),
+    [
+        ("GET", "/v1/organizations", "registry"),
+        ("POST", "/v1/organizations:import", "registry"),
+        ("POST", "/v1/organizations/org-1:archive", "registry"),
+        ("PATCH", "/v1/alliances/a-1", "registry"),
+        ("GET", "/v1/assessments/x", "duediligence"),
+        ("DELETE", "/v1/watchlists/w-1", "duediligence"),
+        ("PUT", "/v1/targets/t-1", "reporting"),
+        ("GET", "/v1/reports", "reporting"),
+    ],
+)
+def test_routes_by_first_segment(
+    gateway: Callable[..., str], client: httpx.Client, method: str, path: str, service: str
+) -> None:
+    gw = gateway()
+    response = client.request(method, gw + path)
+    assert response.status_code == 200, response.text
+    echo = response.json()
+    assert (echo["service"], echo["method"], echo["path"]) == (service, method, path)
+
+
+def test_real_matching_service_is_reached(gateway: Callable[..., str], client: httpx.Client) -> None:
+    # The placeholder matching service has no /v1 routes yet: its own 404 problem comes back unchanged.
+    response = client.get(gateway() + "/v1/matches", headers={"x-request-id": "via-matching"})
+    body = assert_problem(response, 404)
+    assert body["instance"] == "/v1/matches"
+    assert body["request_id"] == "via-matching"
+
+
+def test_query_path_and_headers_are_forwarded(gateway: Callable[..., str], client: httpx.Client) -> None:
+    gw = gateway()
+    response = client.post(
+        gw + "/v1/organizations/a%2Fb:archive?q=a+b&tag=1&tag=2&name=%C3%A9",
+        headers={
+            "Authorization": "Bearer token",
+            "X-Custom": "value",
+            "Connection": "x-hop",
+            "X-Hop": "must not pass",
+            "Proxy-Authorization": "must not pass",
+        },
+        content=b"{}",
+    )
+    assert response.status_code == 200
+    echo = response.json()
+    assert echo["raw_path"] == "/v1/organizations/a%2Fb:archive"
+    assert echo["query"] == "q=a+b&tag=1&tag=2&name=%C3%A9"
+    assert header_values(echo, "authorization") == ["Bearer token"]
+    assert header_values(echo, "x-custom") == ["value"]
+    assert header_values(echo, "x-hop") == []
+    assert header_values(echo, "proxy-authorization") == []
+    assert header_values(echo, "x-forwarded-for") == ["127.0.0.1"]
+    assert header_values(echo, "x-forwarded-proto") == ["http"]
+    assert header_values(echo, "x-forwarded-host") == [urlsplit(gw).netloc]
+    assert header_values(echo, "host") != [urlsplit(gw).netloc]
+    assert echo["body_bytes"] == 2
+    # Response headers: repeated ones survive, ours are not duplicated by the upstream's.
+    assert response.headers.get_list("set-cookie") == ["a=1", "b=2"]
+    assert response.headers["x-upstream"] == "registry"
+    assert len(response.headers.get_list("date")) == 1
+    assert len(response.headers.get_list("server")) == 1
+
+
+def test_forwarded_for_is_the_resolved_client(gateway: Callable[..., str], client: httpx.Client) -> None:
+    # The test client connects from 127.0.0.1, which uvicorn trusts as a proxy by default: it resolves
+    # the client from the header, and the upstream gets that one address, not the client's chain.
+    response = client.get(gateway() + "/v1/targets", headers={"X-Forwarded-For": "10.0.0.1, 10.0.0.2"})
+    assert header_values(response.json(), "x-forwarded-for") == ["10.0.0.2"]
+
+
+def test_request_id_is_forwarded_and_echoed(gateway: Callable[..., str], client: httpx.Client) -> None:
+    gw = gateway()
+    given = client.get(gw + "/v1/indicators", headers={"X-Request-ID": "req-42"})
+    assert given.headers.get_list("x-request-id") == ["req-42"]
+    assert header_values(given.json(), "x-request-id") == ["req-42"]
+
+    made = client.get(gw + "/v1/indicators")
+    request_id = made.headers["x-request-id"]
+    assert made.headers.get_list("x-request-id") == [request_id]
+    assert header_values(made.json(), "x-request-id") == [request_id]
+
+
+def test_large_body_streams_under_the_import_limit(gateway: Callable[..., str], client: httpx.Client) -> None:
+    gw = gateway(max_body_bytes=64 * 1024, import_max_body_bytes=8 * MiB)
+    body = os.urandom(5 * MiB)
+    response = client.post(gw + "/v1/organizations:import", content=body)
+    assert response.status_code == 200, response.text
+    echo = response.json()
+    assert echo["body_bytes"] == len(body)
+    assert echo["body_sha256"] == hashlib.sha256(body).hexdigest()
+    assert header_values(echo, "content-length") == [str(len(body))]
+
+
+def test_request_body_is_streamed_not_buffered(
+    gateway: Callable[..., str], client: httpx.Client, upstreams: Any
+) -> None:
+    probe = upstreams.probes["registry"]
+    probe.reset()
+
+    def body() -> Iterator[bytes]:
+        yield b"x" * 1024
+        # Only a streaming gateway lets the upstream see this chunk before the client sends the rest.
+        assert probe.first_chunk.wait(10), "upstream did not receive the first chunk before the body ended"
+        yield b"y" * 1024
+
+    response = client.post(gateway() + "/v1/organizations:import", content=body())
+    assert response.status_code == 200
+    assert response.json()["body_bytes"] == 2048
+
+
+def test_response_body_is_streamed_not_buffered(
+    gateway: Callable[..., str], client: httpx.Client, upstreams: Any
+) -> None:
+    probe = upstreams.probes["reporting"]
+    probe.reset()
+    with client.stream("GET", gateway() + "/v1/reports/r-1?stream=slow") as response:
+        chunks = response.iter_raw()
+        # The upstream sends the rest only after release: a buffering gateway would return nothing yet.
+        assert next(chunks) == b"first;"
+        probe.release.set()
+        assert b"".join(chunks) == b"second"
+
+
+def test_oversized_body_is_rejected(gateway: Callable[..., str], client: httpx.Client) -> None:
+    gw = gateway(max_body_bytes=4096, import_max_body_bytes=8 * MiB)
+    body = assert_problem(client.post(gw + "/v1/organizations", content=b"x" * 10_000), 413)
+    assert "4096" in body["detail"]
+
+    def chunked() -> Iterator[bytes]:
+        for _ in range(10):
+            yield b"x" * 1000
+
+    # Without Content-Length the limit is enforced while the body streams through.
+    assert_problem(client.post(gw + "/v1/organizations", content=chunked()), 413)
+    # The import override is larger, but still a limit.
+    too_big = client.post(gw + "/v1/organizations:import", content=b"x" * (8 * MiB + 1))
+    assert_problem(too_big, 413)
+
+
+def test_unreachable_upstream_is_502(
+    gateway: Callable[..., str], client: httpx.Client, dead_url: str
+) -> None:
+    gw = gateway(registry_url=dead_url, matching_url="http://tejido-nowhere.invalid")
+    body = assert_problem(client.get(gw + "/v1/organizations"), 502)
+    assert body["detail"] == "the organization registry is unavailable"
+    assert body["type"] == "https://tejido.dev/problems/upstream-unavailable"
+    dns = assert_problem(client.get(gw + "/v1/matches"), 502)
+    assert dns["detail"] == "the ally matching service is unavailable"
+    # Other services are unaffected.
+    assert client.get(gw + "/v1/assessments").status_code == 200
+
+
+def test_slow_upstream_is_504(gateway: Callable[..., str], client: httpx.Client) -> None:
+    gw = gateway(upstream_timeout=0.3)
+    body = assert_problem(client.get(gw + "/v1/assessments?sleep=1.5"), 504)
+    assert body["detail"] == "the due diligence service did not respond in time"
+    assert body["type"] == "https://tejido.dev/problems/upstream-timeout"
+
+
+def test_unknown_resource_is_404(gateway: Callable[..., str], client: httpx.Client) -> None:
+    gw = gateway()
+    body = assert_problem(client.get(gw + "/v1/nothing/here"), 404)
+    assert body["detail"] == "there is no API resource at /v1/nothing/here"
+    assert_problem(client.post(gw + "/v1/"), 404)
+    assert_problem(client.get(gw + "/elsewhere"), 404)
+
+
+def test_dot_segments_cannot_escape_v1(gateway: Callable[..., str]) -> None:
+    # httpx (on both sides) resolves "..", so send the request line as raw bytes.
+    port = int(urlsplit(gateway()).port or 0)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        request_line = b"GET /v1/alliances/../../internal/stats HTTP/1.1\r\n"
+        sock.sendall(request_line + b"Host: gw\r\nConnection: close\r\n\r\n")
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 404 ")
+    assert b"secret" not in reply
