@@ -105,10 +105,14 @@ class OrganizationRepository:
         ).where(or_(*clauses))
         return {(r[0], r[1]): r[2] for r in self.session.execute(stmt)}
 
-    def replace_identifiers(self, org_id: str, pairs: Iterable[tuple[str, str]], *, new: bool = False) -> None:
+    def replace_identifiers(
+        self, org_id: str, pairs: Iterable[tuple[str, str]], *, new: bool = False
+    ) -> None:
         if not new:
             self.session.execute(
-                delete(OrganizationIdentifierRow).where(col(OrganizationIdentifierRow.organization_id) == org_id)
+                delete(OrganizationIdentifierRow).where(
+                    col(OrganizationIdentifierRow.organization_id) == org_id
+                )
             )
         self.session.add_all(
             OrganizationIdentifierRow(scheme=s, value=v, organization_id=org_id) for s, v in set(pairs)
@@ -125,7 +129,9 @@ class OrganizationRepository:
             for f, v in sorted(set(facets))
         )
 
-    def replace_names(self, org_id: str, country: str, names: Mapping[str, str], *, new: bool = False) -> None:
+    def replace_names(
+        self, org_id: str, country: str, names: Mapping[str, str], *, new: bool = False
+    ) -> None:
         """``names`` maps each normalized name key to one original spelling."""
         if not new:
             self.session.execute(
