@@ -6,13 +6,25 @@ Used by the embedded launcher and by test fixtures; never assumes a port is free
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+
+def die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: have the kernel SIGTERM the child if its parent dies without cleaning up (SIGKILL).
+
+    The kernel ties this to the thread that forked, so only use it from a long-lived main thread.
+    """
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -55,13 +67,22 @@ class NatsServer:
     """A JetStream-enabled server on ``port`` storing under ``store_dir``; restartable on the same port."""
 
     def __init__(
-        self, store_dir: Path, port: int | None = None, host: str = "127.0.0.1", log_file: Path | None = None
+        self,
+        store_dir: Path,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        log_file: Path | None = None,
+        *,
+        owned_by_launcher: bool = False,
     ):
         self.store_dir = Path(store_dir)
         self.host = host
         self.port = port or free_port(host)
         self.log_file = log_file or self.store_dir / "nats-server.log"
         self.process: subprocess.Popen[bytes] | None = None
+        # A launcher's NATS gets its own session (a terminal Ctrl-C reaches the launcher only, which
+        # stops NATS last) and dies with the launcher even if the launcher is killed.
+        self.owned_by_launcher = owned_by_launcher
 
     @property
     def url(self) -> str:
@@ -90,6 +111,8 @@ class NatsServer:
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ},
+            start_new_session=self.owned_by_launcher,
+            preexec_fn=die_with_parent if self.owned_by_launcher else None,
         )
         log.close()
         if not wait_for_port(self.port, self.host, timeout):

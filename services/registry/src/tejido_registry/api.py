@@ -69,9 +69,7 @@ def register_organization(
     return _etag(response, org)
 
 
-@router.get("", response_model=OrganizationPage, responses=PROBLEMS)
-def search_organizations(
-    service: Service,
+def search_params(
     q: Annotated[
         str | None, Query(max_length=200, description="words in names, aliases, acronym or mission")
     ] = None,
@@ -99,34 +97,41 @@ def search_organizations(
     ] = "created",
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
-) -> OrganizationPage:
+) -> SearchParams:
+    """The search query parameters, shared by search and export."""
+    return SearchParams(
+        q=q,
+        statuses=status_,
+        actor_types=actor_type,
+        cso_subtypes=cso_subtype,
+        government_levels=government_level,
+        countries=country,
+        subdivisions=subdivision,
+        program_areas=program_area,
+        social_indicators=social_indicator,
+        populations=population,
+        languages=language,
+        offer_kinds=offer_kind,
+        need_kinds=need_kind,
+        willing_to_cooperate=willing_to_cooperate,
+        completeness_min=completeness_min,
+        dd_bands=dd_band,
+        modified_since=modified_since,
+        identifier=identifier,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+    )
+
+
+Search = Annotated[SearchParams, Depends(search_params)]
+
+
+@router.get("", response_model=OrganizationPage, responses=PROBLEMS)
+def search_organizations(service: Service, params: Search) -> OrganizationPage:
     """Search and list organizations (archived ones only when asked for, or in the modified_since feed).
     Key people are never part of the results."""
-    return service.search(
-        SearchParams(
-            q=q,
-            statuses=status_,
-            actor_types=actor_type,
-            cso_subtypes=cso_subtype,
-            government_levels=government_level,
-            countries=country,
-            subdivisions=subdivision,
-            program_areas=program_area,
-            social_indicators=social_indicator,
-            populations=population,
-            languages=language,
-            offer_kinds=offer_kind,
-            need_kinds=need_kind,
-            willing_to_cooperate=willing_to_cooperate,
-            completeness_min=completeness_min,
-            dd_bands=dd_band,
-            modified_since=modified_since,
-            identifier=identifier,
-            sort=sort,
-            cursor=cursor,
-            limit=limit,
-        )
-    )
+    return service.search(params)
 
 
 @router.post("/{org_id}:archive", response_model=Organization, responses=PROBLEMS)

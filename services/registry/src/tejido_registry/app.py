@@ -10,6 +10,7 @@ from tejido_common.consumer import ConsumerSpec
 from tejido_common.service import ServiceRuntime, build_app
 from tejido_registry.alliances import install_alliances
 from tejido_registry.api import router
+from tejido_registry.api_bulk import bulk_router
 from tejido_registry.service import OrganizationService
 from tejido_registry.settings import RegistrySettings
 
@@ -37,7 +38,8 @@ def create_app(settings: RegistrySettings) -> FastAPI:
         runtime,
         title="Tejido registry",
         description="Organizations and their profiles: the source of truth for who is out there.",
-        routers=[router],
+        routers=[bulk_router, router],
+        body_limit_overrides={r":import$": settings.import_max_body_bytes},
     )
     app.state.organizations = organizations
     install_alliances(app, runtime.db, settings)

@@ -1,17 +1,35 @@
 """Likely-duplicate detection: the same identifier, or a fuzzy match of any name or alias of two
-organizations in the same country (accent-, case-, apostrophe- and word-order-insensitive)."""
+organizations in the same country (accent-, case-, apostrophe- and word-order-insensitive).
+
+Two names match when their normalized, word-sorted forms have a rapidfuzz ratio above the threshold
+AND every word of the shorter name has a close counterpart in the longer one. Candidates are found
+through an index of distinctive words (generic words such as "fundación" or "asociación" are not
+indexed), so checking a name costs what its rare words cost, not the size of the country.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
 from tejido_registry.repository import OrganizationRepository
 from tejido_registry.schemas import LikelyDuplicate
-from tejido_registry.text import name_key
+from tejido_registry.text import STOPWORDS, name_key
 
 TOKEN_SIMILARITY = 80.0
+# Words so common in organization names (Spanish and English) that they say nothing about identity.
+GENERIC_WORDS = STOPWORDS | frozenset(
+    """
+    ac a c sc iap abp ong ongs osc asociacion asociaciones association fundacion foundation
+    organizacion organizaciones organization grupo group red network centro center centre instituto
+    institute consejo council comite committee comision sociedad society civil nacional national
+    internacional international social desarrollo development comunitaria comunitario community
+    cooperativa cooperative union federacion federation secretaria ministerio ministry programa
+    program proyecto project servicios services pro mexico mexicana mexicano
+    """.split()
+)
 
 
 def words_agree(a: str, b: str) -> bool:
@@ -37,17 +55,62 @@ def name_keys(names: Iterable[str]) -> dict[str, str]:
     return keys
 
 
+def _distinctive(key: str) -> list[str]:
+    return [w for w in key.split() if w not in GENERIC_WORDS]
+
+
+@dataclass
+class _CountryNames:
+    keys: list[str] = field(default_factory=list)
+    owners: list[tuple[str, str]] = field(default_factory=list)  # (organization id, original spelling)
+    exact: dict[str, str] = field(default_factory=dict)
+    postings: dict[str, list[int]] = field(default_factory=dict)
+    vocabulary: list[str] = field(default_factory=list)
+    generic_only: list[int] = field(default_factory=list)  # names made of generic words only
+
+    def add(self, key: str, org_id: str, name: str) -> None:
+        idx = len(self.keys)
+        self.keys.append(key)
+        self.owners.append((org_id, name))
+        self.exact.setdefault(key, org_id)
+        words = _distinctive(key)
+        if not words:
+            self.generic_only.append(idx)
+        for word in set(words):
+            if word not in self.postings:
+                self.postings[word] = []
+                self.vocabulary.append(word)
+            self.postings[word].append(idx)
+
+    def candidates(self, key: str) -> Iterable[int]:
+        words = _distinctive(key)
+        if not words:
+            return range(len(self.keys))  # a generic-only name can only be checked against everything
+        found: set[int] = set(self.generic_only)
+        for word in set(words):
+            if len(word) < 4 or word.isdigit():
+                found.update(self.postings.get(word, ()))
+                continue
+            for similar, _, _ in process.extract(
+                word, self.vocabulary, scorer=fuzz.ratio, score_cutoff=TOKEN_SIMILARITY, limit=None
+            ):
+                found.update(self.postings[similar])
+        return found
+
+
 class DuplicateIndex:
     """Names of one country's organizations, loaded once and kept current (bulk imports reuse it)."""
 
     def __init__(self, threshold: float):
         self.threshold = threshold
-        self._countries: dict[str, tuple[list[str], list[tuple[str, str]]]] = {}
+        self._countries: dict[str, _CountryNames] = {}
 
-    def _load(self, repo: OrganizationRepository, country: str) -> tuple[list[str], list[tuple[str, str]]]:
+    def _load(self, repo: OrganizationRepository, country: str) -> _CountryNames:
         if country not in self._countries:
-            rows = repo.names_in_country(country)
-            self._countries[country] = ([r.norm for r in rows], [(r.organization_id, r.name) for r in rows])
+            names = _CountryNames()
+            for row in repo.names_in_country(country):
+                names.add(row.norm, row.organization_id, row.name)
+            self._countries[country] = names
         return self._countries[country]
 
     def find(
@@ -57,15 +120,15 @@ class DuplicateIndex:
         names: Iterable[str],
         exclude_id: str | None = None,
     ) -> list[LikelyDuplicate]:
-        keys, owners = self._load(repo, country)
+        index = self._load(repo, country)
         best: dict[str, LikelyDuplicate] = {}
         for key, original in name_keys(names).items():
-            for _, score, idx in process.extract(
-                key, keys, scorer=fuzz.ratio, score_cutoff=self.threshold, limit=None
-            ):
-                org_id, matched = owners[idx]
-                if not words_agree(key, keys[idx]):
+            for idx in index.candidates(key):
+                candidate = index.keys[idx]
+                score = fuzz.ratio(key, candidate, score_cutoff=self.threshold)
+                if not score or not words_agree(key, candidate):
                     continue
+                org_id, matched = index.owners[idx]
                 if org_id == exclude_id or (org_id in best and best[org_id].score >= score):
                     continue
                 best[org_id] = LikelyDuplicate(
@@ -83,16 +146,9 @@ class DuplicateIndex:
 
     def exact(self, repo: OrganizationRepository, country: str, name: str) -> str | None:
         """The organization whose name or alias normalizes exactly like ``name`` in that country."""
-        keys, owners = self._load(repo, country)
-        key = name_key(name)
-        for i, candidate in enumerate(keys):
-            if candidate == key:
-                return owners[i][0]
-        return None
+        return self._load(repo, country).exact.get(name_key(name))
 
     def add(self, country: str, org_id: str, names: dict[str, str]) -> None:
         if country in self._countries:
-            keys, owners = self._countries[country]
             for key, name in names.items():
-                keys.append(key)
-                owners.append((org_id, name))
+                self._countries[country].add(key, org_id, name)

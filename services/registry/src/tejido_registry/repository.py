@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, insert, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -114,9 +114,9 @@ class OrganizationRepository:
                     col(OrganizationIdentifierRow.organization_id) == org_id
                 )
             )
-        self.session.add_all(
-            OrganizationIdentifierRow(scheme=s, value=v, organization_id=org_id) for s, v in set(pairs)
-        )
+        rows = [{"scheme": s, "value": v, "organization_id": org_id} for s, v in set(pairs)]
+        if rows:
+            self.session.execute(insert(OrganizationIdentifierRow.__table__), rows)  # type: ignore[attr-defined]
 
     # -- facets and names -----------------------------------------------------------------------
     def replace_facets(self, org_id: str, facets: Iterable[tuple[str, str]], *, new: bool = False) -> None:
@@ -124,10 +124,10 @@ class OrganizationRepository:
             self.session.execute(
                 delete(OrganizationFacetRow).where(col(OrganizationFacetRow.organization_id) == org_id)
             )
-        self.session.add_all(
-            OrganizationFacetRow(facet=f, value=v[:120], organization_id=org_id)
-            for f, v in sorted(set(facets))
-        )
+        rows = [{"facet": f, "value": v[:120], "organization_id": org_id} for f, v in set(facets)]
+        if rows:
+            # Core inserts: an organization has dozens of facets and bulk imports write thousands.
+            self.session.execute(insert(OrganizationFacetRow.__table__), rows)  # type: ignore[attr-defined]
 
     def replace_names(
         self, org_id: str, country: str, names: Mapping[str, str], *, new: bool = False
@@ -137,11 +137,13 @@ class OrganizationRepository:
             self.session.execute(
                 delete(OrganizationNameRow).where(col(OrganizationNameRow.organization_id) == org_id)
             )
-        self.session.add_all(
-            OrganizationNameRow(organization_id=org_id, norm=k[:300], country=country, name=n[:300])
+        rows = [
+            {"organization_id": org_id, "norm": k[:300], "country": country, "name": n[:300]}
             for k, n in names.items()
             if k
-        )
+        ]
+        if rows:
+            self.session.execute(insert(OrganizationNameRow.__table__), rows)  # type: ignore[attr-defined]
 
     def names_in_country(self, country: str) -> list[OrganizationNameRow]:
         stmt = (

@@ -12,4 +12,5 @@ class RegistrySettings(ServiceSettings):
     page_size_default: int = Field(default=50, ge=1)
     page_size_max: int = Field(default=200, ge=1)
     # rapidfuzz ratio (0-100) above which two names in the same country are likely the same organization
+    import_max_body_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)
     duplicate_name_threshold: float = Field(default=88.0, ge=50, le=100)

@@ -103,11 +103,15 @@ class AllianceRepository:
         return list(self.session.scalars(stmt))
 
     # -- organizations (read only: parties must be existing, non-archived organizations) ------------
-    def organization_statuses(self, ids: Iterable[str]) -> dict[str, str]:
+    def organization_statuses(self, ids: Iterable[str], *, lock: bool = False) -> dict[str, str]:
+        """Status by organization id (unknown ids are absent). With ``lock`` the rows stay share-locked
+        until the transaction ends (PostgreSQL), so an organization cannot be archived meanwhile."""
         wanted = list(set(ids))
         if not wanted:
             return {}
         stmt = select(col(OrganizationRow.id), col(OrganizationRow.status)).where(
             col(OrganizationRow.id).in_(wanted)
         )
+        if lock:
+            stmt = stmt.with_for_update(read=True)
         return {r[0]: r[1] for r in self.session.execute(stmt)}

@@ -24,9 +24,18 @@ from pydantic import (
 
 from tejido_common.taxonomy import check_code, check_currency, taxonomy
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
-OrgId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=36)]
+
+def _no_nul(value: str) -> str:
+    """PostgreSQL text and JSONB cannot hold NUL characters: refuse them as bad input, not a 500."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+NoNul = AfterValidator(_no_nul)
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), NoNul]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000), NoNul]
+OrgId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=36), NoNul]
 IndicatorCode = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z][A-Za-z0-9_.:-]{0,79}$")
 ]
@@ -195,7 +204,9 @@ class Result(Strict):
     indicator_code: IndicatorCode | None = None
     description: LongText | None = None
     value: Decimal | None = Field(default=None, max_digits=24, decimal_places=6)
-    unit: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)] | None = None
+    unit: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), NoNul] | None
+    ) = None
     period: Period | None = None
     evidence_level: EvidenceLevel = "self_declared"
 
@@ -268,15 +279,19 @@ Stage = Literal[
 ]
 
 
-class Alliance(AllianceFields):
-    model_config = ConfigDict(extra="ignore")
-
+class AllianceState(BaseModel):
     id: str
     version: int
     stage: Stage
     stage_changed_at: datetime
     created_at: datetime
     updated_at: datetime
+
+
+class Alliance(AllianceFields, AllianceState):
+    """An alliance as read: its state (id, version, stage and times) followed by its fields."""
+
+    model_config = ConfigDict(extra="ignore")
 
 
 class AlliancePage(BaseModel):

@@ -22,7 +22,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
 
 from tejido_common.context import current_actor, current_correlation_id
 from tejido_common.db import Database
@@ -153,6 +152,11 @@ def _consistency_errors(fields: AllianceFields) -> list[FieldError]:
     return errors
 
 
+def storable(value: str) -> bool:
+    """Whether an id could be stored at all (PostgreSQL refuses NUL characters even in a lookup)."""
+    return "\x00" not in value
+
+
 @dataclass
 class AllianceQuery:
     organization_ids: Sequence[str] = ()
@@ -186,6 +190,8 @@ class AllianceService:
 
     # -- reads ----------------------------------------------------------------------------------
     def get(self, alliance_id: str) -> Alliance:
+        if not storable(alliance_id):
+            raise NotFound("no such alliance")
         with self.db.read_session() as session:
             row = AllianceRepository(session).get(alliance_id)
             if row is None:
@@ -204,7 +210,12 @@ class AllianceService:
         after = None
         if cursor:
             decoded = decode_cursor(cursor)
-            if len(decoded) != 2 or decoded[0] != kind or not isinstance(decoded[1], str):
+            if (
+                len(decoded) != 2
+                or decoded[0] != kind
+                or not isinstance(decoded[1], str)
+                or not storable(decoded[1])
+            ):
                 raise Unprocessable(
                     "the cursor is not one this API returned",
                     errors=[field_error(["cursor"], f"cursor was not issued for this {kind} listing")],
@@ -214,6 +225,11 @@ class AllianceService:
 
     def search(self, q: AllianceQuery) -> AlliancePage:
         tax = taxonomy().alliance
+        if not all(storable(v) for v in q.organization_ids):
+            raise Unprocessable(
+                "invalid filter organization_id",
+                errors=[field_error(["query", "organization_id"], "must not contain NUL characters")],
+            )
         flt = AllianceFilter(
             organization_ids=list(q.organization_ids),
             stages=_check_values("stage", q.stages, stages.STAGES),
@@ -232,6 +248,8 @@ class AllianceService:
         return AlliancePage(items=items, next_cursor=next_cursor, limit=size)
 
     def history(self, alliance_id: str) -> AllianceHistory:
+        if not storable(alliance_id):
+            raise NotFound("no such alliance")
         with self.db.read_session() as session:
             repo = AllianceRepository(session)
             row = repo.get(alliance_id)
@@ -256,6 +274,8 @@ class AllianceService:
         self, organization_id: str, *, cursor: str | None, limit: int | None
     ) -> OrganizationAlliances:
         size, after = self._page(cursor, limit, "organization-alliances")
+        if not storable(organization_id):
+            raise NotFound("no such organization")
         with self.db.read_session() as session:
             repo = AllianceRepository(session)
             if not repo.organization_statuses([organization_id]):
@@ -392,8 +412,13 @@ class AllianceService:
             before = to_model(row)
             old = _fields_of(before)
             index = self._party_index(before, organization_id)
+            merged = merge_patch(old["parties"][index], changes)
+            try:
+                Party.model_validate(merged)
+            except ValidationError as exc:  # name the party's own fields, as sent
+                raise unprocessable_from(exc) from exc
             doc = copy.deepcopy(old)
-            doc["parties"][index] = merge_patch(doc["parties"][index], changes)
+            doc["parties"][index] = merged
             fields = _validate(doc)
             changed = changed_fields(old, _fields_of(fields))
             if not changed:
@@ -461,7 +486,7 @@ class AllianceService:
 
     @staticmethod
     def _locked(repo: AllianceRepository, alliance_id: str, if_match: int | None) -> AllianceRow:
-        row = repo.get_for_update(alliance_id)
+        row = repo.get_for_update(alliance_id) if storable(alliance_id) else None
         if row is None:
             raise NotFound(f"alliance {alliance_id} does not exist")
         if if_match is not None and if_match != row.version:
@@ -494,7 +519,7 @@ class AllianceService:
 
     @staticmethod
     def _check_organizations(repo: AllianceRepository, refs: list[tuple[list[str | int], str]]) -> None:
-        statuses = repo.organization_statuses(ref for _, ref in refs)
+        statuses = repo.organization_statuses((ref for _, ref in refs), lock=True)
         errors = []
         for loc, ref in refs:
             status = statuses.get(ref)
@@ -515,10 +540,7 @@ class AllianceService:
         row.development_strategy = fields.development_strategy
         row.version += 1
         row.updated_at = now
-        try:
-            repo.add(row)
-        except IntegrityError as exc:  # pragma: no cover - a concurrent create of the same id
-            raise Conflict("the alliance was changed concurrently; retry") from exc
+        repo.add(row)
         repo.replace_parties(row.id, [(p.organization_id, p.role) for p in fields.parties])
         return to_model(row)
 

@@ -1,0 +1,265 @@
+"""Bulk onboarding: import CSV or JSON Lines (streamed, validated row by row, upserted by identifier)
+and export the same formats.
+
+A file is read as it arrives and imported in batches, one transaction per batch. Valid rows are
+imported; each bad row is reported with its row number, field and reason. A row whose identifier is
+already registered updates that organization (or is left unchanged), and a row without identifier
+whose name matches an organization of the same country exactly is that organization: importing the
+same file twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from tejido_common.problems import DomainError, Unprocessable, field_error
+from tejido_registry.duplicates import DuplicateIndex
+from tejido_registry.repository import OrganizationRepository
+from tejido_registry.schemas import SECTIONS, OrganizationCreate
+from tejido_registry.service import LikelyDuplicates, OrganizationService, SearchParams
+from tejido_registry.tabular import HEADER, column_for, record_from_row, row_from_organization
+
+Format = Literal["csv", "jsonl"]
+MAX_REPORTED_ERRORS = 10_000
+
+
+class RowError(BaseModel):
+    row: int
+    field: str
+    reason: str
+
+
+class ImportReport(BaseModel):
+    format: Format
+    total: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    errors: list[RowError] = []
+    errors_truncated: bool = False
+    warnings: list[str] = []
+
+
+@dataclass
+class ParsedRow:
+    number: int  # 1-based data row (CSV: the header is row 0), as a spreadsheet user counts
+    record: dict[str, Any] | None
+    error: RowError | None = None
+
+
+def parse_csv(lines: Iterable[str], report: ImportReport) -> Iterator[ParsedRow]:
+    reader = csv.DictReader(lines)
+    header = reader.fieldnames or []
+    if "legal_name" not in header:
+        raise Unprocessable(
+            "the CSV file has no legal_name column",
+            errors=[field_error(["file", "header"], f"expected columns such as: {', '.join(HEADER[:8])}, …")],
+        )
+    unknown = [h for h in header if h not in HEADER]
+    if unknown:
+        report.warnings.append(f"ignored unknown columns: {', '.join(unknown)}")
+    for number, row in enumerate(reader, start=1):
+        if None in row:  # more cells than header columns
+            yield ParsedRow(number, None, RowError(row=number, field="row", reason="more cells than columns"))
+            continue
+        yield ParsedRow(number, record_from_row(row))
+
+
+def parse_jsonl(lines: Iterable[str]) -> Iterator[ParsedRow]:
+    number = 0
+    for line in lines:
+        if not line.strip():
+            continue
+        number += 1
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield ParsedRow(
+                number, None, RowError(row=number, field="row", reason=f"malformed JSON: {exc.msg}")
+            )
+            continue
+        if not isinstance(record, dict):
+            yield ParsedRow(number, None, RowError(row=number, field="row", reason="expected a JSON object"))
+            continue
+        yield ParsedRow(number, record)
+
+
+@dataclass
+class BulkImporter:
+    service: OrganizationService
+    format: Format
+    allow_duplicates: bool = False
+    batch_size: int = 500
+    report: ImportReport = field(init=False)
+    dup_index: DuplicateIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.report = ImportReport(format=self.format)
+        self.dup_index = DuplicateIndex(self.service.duplicate_threshold)
+
+    def run(self, lines: Iterable[str]) -> ImportReport:
+        rows = parse_csv(lines, self.report) if self.format == "csv" else parse_jsonl(lines)
+        batch: list[ParsedRow] = []
+        for parsed in rows:
+            batch.append(parsed)
+            if len(batch) >= self.batch_size:
+                self._import_batch(batch)
+                batch = []
+        if batch:
+            self._import_batch(batch)
+        return self.report
+
+    # -- per batch ------------------------------------------------------------------------------
+    def _fail(self, *errors: RowError) -> None:
+        """One failed row, with every reason it failed for."""
+        self.report.failed += 1
+        for error in errors:
+            if len(self.report.errors) < MAX_REPORTED_ERRORS:
+                self.report.errors.append(error)
+            else:
+                self.report.errors_truncated = True
+
+    def _import_batch(self, batch: list[ParsedRow]) -> None:
+        self.report.total += len(batch)
+        valid: list[tuple[ParsedRow, OrganizationCreate]] = []
+        for parsed in batch:
+            if parsed.error is not None or parsed.record is None:
+                self._fail(parsed.error or RowError(row=parsed.number, field="row", reason="empty row"))
+                continue
+            try:
+                valid.append((parsed, OrganizationCreate.model_validate(parsed.record)))
+            except ValidationError as exc:
+                self._fail(
+                    *(self._row_error(parsed.number, err["loc"], str(err["msg"])) for err in exc.errors())
+                )
+        counts = {"created": 0, "updated": 0, "unchanged": 0}
+        try:
+            with self.service.db.session() as session, session.no_autoflush:
+                # Organization rows are flushed once per batch; identifiers, names and facets are
+                # written with Core inserts right away, so later rows of the batch see them.
+                for parsed, payload in valid:
+                    outcome = self._upsert(session, parsed, payload)
+                    if outcome:
+                        counts[outcome] += 1
+        except IntegrityError:
+            # A concurrent writer took an identifier mid-batch: redo this batch row by row.
+            self.dup_index = DuplicateIndex(self.service.duplicate_threshold)
+            counts = {"created": 0, "updated": 0, "unchanged": 0}
+            for parsed, payload in valid:
+                try:
+                    with self.service.db.session() as session:
+                        outcome = self._upsert(session, parsed, payload)
+                except IntegrityError:
+                    outcome = None
+                    self._fail(
+                        RowError(
+                            row=parsed.number,
+                            field=self._field("identity.identifiers"),
+                            reason="identifier registered concurrently by another request",
+                        )
+                    )
+                if outcome:
+                    counts[outcome] += 1
+        self.report.created += counts["created"]
+        self.report.updated += counts["updated"]
+        self.report.unchanged += counts["unchanged"]
+
+    def _upsert(self, session: Session, parsed: ParsedRow, payload: OrganizationCreate) -> str | None:
+        repo = OrganizationRepository(session)
+        pairs = [(i.scheme, i.id) for i in payload.identity.identifiers]
+        owners = set(repo.owners_of_identifiers(pairs).values())
+        if len(owners) > 1:
+            self._fail(
+                RowError(
+                    row=parsed.number,
+                    field=self._field("identity.identifiers"),
+                    reason="the identifiers belong to different organizations",
+                )
+            )
+            return None
+        owner = owners.pop() if owners else None
+        if owner is None:
+            owner = self.dup_index.exact(repo, payload.where.country, payload.identity.legal_name)
+        try:
+            if owner is None:
+                self.service.create_in(session, payload, self.dup_index, self.allow_duplicates)
+                return "created"
+            row = repo.get(owner)
+            if row is None or row.status == "archived":
+                self._fail(
+                    RowError(
+                        row=parsed.number,
+                        field=self._field("identity.identifiers"),
+                        reason=f"organization {owner} is archived",
+                    )
+                )
+                return None
+            changes = {k: v for k, v in (parsed.record or {}).items() if k in SECTIONS or k == "status"}
+            _, changed = self.service.update_in(session, row, changes, dup_index=self.dup_index)
+            return "updated" if changed else "unchanged"
+        except LikelyDuplicates as exc:
+            dup = exc.duplicates[0]
+            self._fail(
+                RowError(
+                    row=parsed.number,
+                    field=self._field("identity.legal_name"),
+                    reason=f"likely duplicate of {dup.legal_name!r} ({dup.id}): {dup.reason}",
+                )
+            )
+        except DomainError as exc:
+            self._fail(
+                *(
+                    RowError(row=parsed.number, field=self._field(err.field), reason=err.reason)
+                    for err in exc.errors or [field_error(["row"], exc.detail)]
+                )
+            )
+        return None
+
+    def _field(self, dotted: str) -> str:
+        return column_for(tuple(dotted.split("."))) if self.format == "csv" else dotted
+
+    def _row_error(self, number: int, loc: tuple[str | int, ...], reason: str) -> RowError:
+        reason = reason.removeprefix("Value error, ")
+        name = column_for(loc) if self.format == "csv" else ".".join(str(p) for p in loc) or "row"
+        return RowError(row=number, field=name, reason=reason)
+
+
+def export_rows(service: OrganizationService, params: SearchParams, fmt: Format) -> Iterator[str]:
+    """Stream the organizations matching ``params`` page by page (never key people)."""
+    if fmt == "csv":
+        yield _csv_line(HEADER)
+    params.limit = service.page_size_max
+    while True:
+        page = service.search(params)
+        for org in page.items:
+            if fmt == "csv":
+                row = row_from_organization(org)
+                yield _csv_line([row[h] for h in HEADER])
+            else:
+                yield json.dumps(org.model_dump(mode="json"), ensure_ascii=False) + "\n"
+        if not page.next_cursor:
+            return
+        params.cursor = page.next_cursor
+
+
+class _Line:
+    def __init__(self) -> None:
+        self.value = ""
+
+    def write(self, text: str) -> None:
+        self.value += text
+
+
+def _csv_line(cells: list[str]) -> str:
+    out = _Line()
+    csv.writer(out).writerow(cells)
+    return out.value
