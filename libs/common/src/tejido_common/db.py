@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, TypeDecorator, event, text
+from sqlalchemy import DateTime, TypeDecorator, event, insert, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
@@ -135,3 +135,34 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+ROW_BUFFER = "tejido_row_buffer"
+
+
+class RowBuffer:
+    """Rows waiting to be inserted with one executemany per table (bulk imports).
+
+    Put one in ``session.info[ROW_BUFFER]`` and :func:`insert_rows` buffers instead of executing;
+    :meth:`flush` writes everything, table by table in first-use order, inside the same transaction.
+    """
+
+    def __init__(self) -> None:
+        self.rows: dict[Any, list[dict[str, Any]]] = {}
+
+    def flush(self, session: Session) -> None:
+        for table, rows in self.rows.items():
+            if rows:
+                session.execute(insert(table), rows)
+        self.rows = {}
+
+
+def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Core INSERT of plain dicts (no ORM object per row), or buffered when the session has a buffer."""
+    if not rows:
+        return
+    buffer: RowBuffer | None = session.info.get(ROW_BUFFER)
+    if buffer is not None:
+        buffer.rows.setdefault(table, []).extend(rows)
+    else:
+        session.execute(insert(table), rows)

@@ -15,7 +15,7 @@ from sqlalchemy import Column, Integer, String, Text, select, update
 from sqlmodel import Field, Session, SQLModel, col
 
 from tejido_common.broker import Broker
-from tejido_common.db import OUTBOX_FLAG, Database, UTCDateTime
+from tejido_common.db import OUTBOX_FLAG, Database, UTCDateTime, insert_rows
 from tejido_common.events import Envelope
 from tejido_common.logging import get_logger
 
@@ -38,15 +38,15 @@ class OutboxRow(SQLModel, table=True):
 
 def add_event(session: Session, envelope: Envelope, aggregate_id: str | None = None) -> Envelope:
     """Stage an event in the caller's transaction; it is relayed only if that transaction commits."""
-    session.add(
-        OutboxRow(
-            id=envelope.id,
-            subject=envelope.type,
-            aggregate_id=aggregate_id or envelope.subject,
-            payload=envelope.model_dump_json(),
-            created_at=datetime.now(UTC),
-        )
-    )
+    row = {
+        "id": envelope.id,
+        "subject": envelope.type,
+        "aggregate_id": aggregate_id or envelope.subject,
+        "payload": envelope.model_dump_json(),
+        "created_at": datetime.now(UTC),
+        "attempts": 0,
+    }
+    insert_rows(session, OutboxRow.__table__, [row])  # type: ignore[attr-defined]
     session.info[OUTBOX_FLAG] = True
     return envelope
 

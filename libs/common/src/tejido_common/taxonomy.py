@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -68,6 +68,7 @@ def check_code(kind: str, value: str, allowed: tuple[str, ...] | list[str]) -> s
     return value
 
 
+@lru_cache(maxsize=4096)
 def check_country(value: str) -> str:
     code = value.strip().upper()
     if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
@@ -75,6 +76,7 @@ def check_country(value: str) -> str:
     return code
 
 
+@lru_cache(maxsize=4096)
 def check_subdivision(value: str) -> str:
     code = value.strip().upper()
     if pycountry.subdivisions.get(code=code) is None:
@@ -82,6 +84,7 @@ def check_subdivision(value: str) -> str:
     return code
 
 
+@lru_cache(maxsize=4096)
 def check_language(value: str) -> str:
     """ISO 639-3 code (ISO 639-1 accepted and converted), so indigenous languages such as Tzotzil fit."""
     code = value.strip().lower()
@@ -95,6 +98,7 @@ def check_language(value: str) -> str:
     return str(lang.alpha_3)
 
 
+@lru_cache(maxsize=4096)
 def check_currency(value: str) -> str:
     code = value.strip().upper()
     if pycountry.currencies.get(alpha_3=code) is None:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from tejido_common.db import ROW_BUFFER, RowBuffer
 from tejido_common.problems import DomainError, Unprocessable, field_error
 from tejido_registry.duplicates import DuplicateIndex
 from tejido_registry.repository import OrganizationRepository
@@ -143,13 +144,8 @@ class BulkImporter:
                 )
         counts = {"created": 0, "updated": 0, "unchanged": 0}
         try:
-            with self.service.db.session() as session, session.no_autoflush:
-                # Organization rows are flushed once per batch; identifiers, names and facets are
-                # written with Core inserts right away, so later rows of the batch see them.
-                for parsed, payload in valid:
-                    outcome = self._upsert(session, parsed, payload)
-                    if outcome:
-                        counts[outcome] += 1
+            with self.service.db.session() as session:
+                counts = self._write_batch(session, valid)
         except IntegrityError:
             # A concurrent writer took an identifier mid-batch: redo this batch row by row.
             self.dup_index = DuplicateIndex(self.service.duplicate_threshold)
@@ -157,7 +153,7 @@ class BulkImporter:
             for parsed, payload in valid:
                 try:
                     with self.service.db.session() as session:
-                        outcome = self._upsert(session, parsed, payload)
+                        outcome = self._upsert(session, parsed, payload, None)
                 except IntegrityError:
                     outcome = None
                     self._fail(
@@ -173,11 +169,44 @@ class BulkImporter:
         self.report.updated += counts["updated"]
         self.report.unchanged += counts["unchanged"]
 
-    def _upsert(self, session: Session, parsed: ParsedRow, payload: OrganizationCreate) -> str | None:
+    def _write_batch(
+        self, session: Session, valid: list[tuple[ParsedRow, OrganizationCreate]]
+    ) -> dict[str, int]:
+        """One transaction: new organizations and their derived rows are buffered and written with one
+        executemany per table at the end; identifier owners are looked up once for the whole batch."""
+        counts = {"created": 0, "updated": 0, "unchanged": 0}
+        buffer = RowBuffer()
+        session.info[ROW_BUFFER] = buffer
+        repo = OrganizationRepository(session)
+        owners = repo.owners_of_identifiers(
+            (i.scheme, i.id) for _, payload in valid for i in payload.identity.identifiers
+        )
+        with session.no_autoflush:
+            for parsed, payload in valid:
+                outcome = self._upsert(session, parsed, payload, owners)
+                if outcome:
+                    counts[outcome] += 1
+        buffer.flush(session)
+        del session.info[ROW_BUFFER]
+        return counts
+
+    def _upsert(
+        self,
+        session: Session,
+        parsed: ParsedRow,
+        payload: OrganizationCreate,
+        owners: dict[tuple[str, str], str] | None,
+    ) -> str | None:
+        """Create, update or leave unchanged the organization a row describes. ``owners`` (batch mode)
+        maps every identifier of the batch already registered to its organization and learns the ones
+        this row registers; without it identifiers are looked up in the database."""
         repo = OrganizationRepository(session)
         pairs = [(i.scheme, i.id) for i in payload.identity.identifiers]
-        owners = set(repo.owners_of_identifiers(pairs).values())
-        if len(owners) > 1:
+        if owners is None:
+            known = set(repo.owners_of_identifiers(pairs).values())
+        else:
+            known = {owners[p] for p in pairs if p in owners}
+        if len(known) > 1:
             self._fail(
                 RowError(
                     row=parsed.number,
@@ -186,13 +215,27 @@ class BulkImporter:
                 )
             )
             return None
-        owner = owners.pop() if owners else None
-        if owner is None:
-            owner = self.dup_index.exact(repo, payload.where.country, payload.identity.legal_name)
+        owner = (
+            known.pop()
+            if known
+            else self.dup_index.exact(repo, payload.where.country, payload.identity.legal_name)
+        )
         try:
             if owner is None:
-                self.service.create_in(session, payload, self.dup_index, self.allow_duplicates)
+                org = self.service.create_in(
+                    session,
+                    payload,
+                    self.dup_index,
+                    self.allow_duplicates,
+                    identifiers_checked=owners is not None,
+                )
+                if owners is not None:
+                    owners.update(dict.fromkeys(pairs, org.id))
                 return "created"
+            buffer: RowBuffer | None = session.info.get(ROW_BUFFER)
+            if buffer is not None and buffer.rows:
+                buffer.flush(session)  # the organization may have been created earlier in this batch
+                session.flush()
             row = repo.get(owner)
             if row is None or row.status == "archived":
                 self._fail(
@@ -205,6 +248,8 @@ class BulkImporter:
                 return None
             changes = {k: v for k, v in (parsed.record or {}).items() if k in SECTIONS or k == "status"}
             _, changed = self.service.update_in(session, row, changes, dup_index=self.dup_index)
+            if changed and owners is not None:
+                owners.update(dict.fromkeys(pairs, owner))
             return "updated" if changed else "unchanged"
         except LikelyDuplicates as exc:
             dup = exc.duplicates[0]

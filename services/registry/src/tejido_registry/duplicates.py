@@ -65,7 +65,9 @@ class _CountryNames:
     owners: list[tuple[str, str]] = field(default_factory=list)  # (organization id, original spelling)
     exact: dict[str, str] = field(default_factory=dict)
     postings: dict[str, list[int]] = field(default_factory=dict)
-    vocabulary: list[str] = field(default_factory=list)
+    # distinctive words by first letter: spelling variants keep their first letter far more often than
+    # not, and this keeps the fuzzy word lookup small as the country grows
+    vocabulary: dict[str, list[str]] = field(default_factory=dict)
     generic_only: list[int] = field(default_factory=list)  # names made of generic words only
 
     def add(self, key: str, org_id: str, name: str) -> None:
@@ -79,20 +81,29 @@ class _CountryNames:
         for word in set(words):
             if word not in self.postings:
                 self.postings[word] = []
-                self.vocabulary.append(word)
+                self.vocabulary.setdefault(word[0], []).append(word)
             self.postings[word].append(idx)
 
     def candidates(self, key: str) -> Iterable[int]:
-        words = _distinctive(key)
+        words = set(_distinctive(key))
         if not words:
             return range(len(self.keys))  # a generic-only name can only be checked against everything
+        # Block on the rarer words only: a word shared by many names of the country (say "pueblo") is
+        # as uninformative as a generic one; keep at least the rarest word.
+        frequent = max(100, len(self.keys) // 20)
+        ranked = sorted(words, key=lambda w: len(self.postings.get(w, ())))
+        blocking = [w for w in ranked if len(self.postings.get(w, ())) <= frequent] or ranked[:1]
         found: set[int] = set(self.generic_only)
-        for word in set(words):
+        for word in blocking:
             if len(word) < 4 or word.isdigit():
                 found.update(self.postings.get(word, ()))
                 continue
             for similar, _, _ in process.extract(
-                word, self.vocabulary, scorer=fuzz.ratio, score_cutoff=TOKEN_SIMILARITY, limit=None
+                word,
+                self.vocabulary.get(word[0], ()),
+                scorer=fuzz.ratio,
+                score_cutoff=TOKEN_SIMILARITY,
+                limit=None,
             ):
                 found.update(self.postings[similar])
         return found

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
+from tejido_common.db import insert_rows
 from tejido_registry.models import (
     OrganizationFacetRow,
     OrganizationIdentifierRow,
@@ -70,6 +71,10 @@ class OrganizationRepository:
     def add(self, row: OrganizationRow) -> None:
         self.session.add(row)
 
+    def insert_organization(self, values: dict[str, Any]) -> None:
+        """A new organization as a plain row (bulk imports buffer these; see RowBuffer)."""
+        insert_rows(self.session, OrganizationRow.__table__, [values])  # type: ignore[attr-defined]
+
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
         wanted = list(set(ids))
         if not wanted:
@@ -91,19 +96,15 @@ class OrganizationRepository:
 
     # -- identifiers ----------------------------------------------------------------------------
     def owners_of_identifiers(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
-        wanted = list(set(pairs))
+        wanted = set(pairs)
         if not wanted:
             return {}
-        clauses = [
-            and_(col(OrganizationIdentifierRow.scheme) == s, col(OrganizationIdentifierRow.value) == v)
-            for s, v in wanted
-        ]
-        stmt = select(
-            col(OrganizationIdentifierRow.scheme),
-            col(OrganizationIdentifierRow.value),
-            col(OrganizationIdentifierRow.organization_id),
-        ).where(or_(*clauses))
-        return {(r[0], r[1]): r[2] for r in self.session.execute(stmt)}
+        ident = OrganizationIdentifierRow
+        # Two IN lists ride the (scheme, value) primary key; the exact pairs are picked out below.
+        stmt = select(col(ident.scheme), col(ident.value), col(ident.organization_id)).where(
+            col(ident.scheme).in_({s for s, _ in wanted}), col(ident.value).in_({v for _, v in wanted})
+        )
+        return {(r[0], r[1]): r[2] for r in self.session.execute(stmt) if (r[0], r[1]) in wanted}
 
     def replace_identifiers(
         self, org_id: str, pairs: Iterable[tuple[str, str]], *, new: bool = False
@@ -116,7 +117,7 @@ class OrganizationRepository:
             )
         rows = [{"scheme": s, "value": v, "organization_id": org_id} for s, v in set(pairs)]
         if rows:
-            self.session.execute(insert(OrganizationIdentifierRow.__table__), rows)  # type: ignore[attr-defined]
+            insert_rows(self.session, OrganizationIdentifierRow.__table__, rows)  # type: ignore[attr-defined]
 
     # -- facets and names -----------------------------------------------------------------------
     def replace_facets(self, org_id: str, facets: Iterable[tuple[str, str]], *, new: bool = False) -> None:
@@ -127,7 +128,7 @@ class OrganizationRepository:
         rows = [{"facet": f, "value": v[:120], "organization_id": org_id} for f, v in set(facets)]
         if rows:
             # Core inserts: an organization has dozens of facets and bulk imports write thousands.
-            self.session.execute(insert(OrganizationFacetRow.__table__), rows)  # type: ignore[attr-defined]
+            insert_rows(self.session, OrganizationFacetRow.__table__, rows)  # type: ignore[attr-defined]
 
     def replace_names(
         self, org_id: str, country: str, names: Mapping[str, str], *, new: bool = False
@@ -143,7 +144,7 @@ class OrganizationRepository:
             if k
         ]
         if rows:
-            self.session.execute(insert(OrganizationNameRow.__table__), rows)  # type: ignore[attr-defined]
+            insert_rows(self.session, OrganizationNameRow.__table__, rows)  # type: ignore[attr-defined]
 
     def names_in_country(self, country: str) -> list[OrganizationNameRow]:
         stmt = (
@@ -154,8 +155,8 @@ class OrganizationRepository:
         return list(self.session.scalars(stmt))
 
     # -- history --------------------------------------------------------------------------------
-    def add_version(self, row: OrganizationVersionRow) -> None:
-        self.session.add(row)
+    def add_version(self, values: dict[str, Any]) -> None:
+        insert_rows(self.session, OrganizationVersionRow.__table__, [values])  # type: ignore[attr-defined]
 
     def versions(
         self, org_id: str, *, before_version: int | None, limit: int

@@ -28,11 +28,13 @@ from tejido_common.problems import (
 from tejido_common.taxonomy import taxonomy
 from tejido_registry.completeness import completeness
 from tejido_registry.duplicates import DuplicateIndex, name_keys
-from tejido_registry.models import OrganizationRow, OrganizationVersionRow
+from tejido_registry.models import OrganizationRow
 from tejido_registry.repository import SORT_COLUMNS, OrganizationFilter, OrganizationRepository, Sort
 from tejido_registry.schemas import (
     SECTIONS,
     Change,
+    Completeness,
+    DueDiligenceSummary,
     LikelyDuplicate,
     Organization,
     OrganizationCreate,
@@ -350,7 +352,7 @@ class OrganizationService:
     def create(self, payload: OrganizationCreate, *, allow_duplicate: bool = False) -> Organization:
         try:
             with self.db.session() as session:
-                org, _ = self.create_in(
+                org = self.create_in(
                     session, payload, DuplicateIndex(self.duplicate_threshold), allow_duplicate
                 )
         except IntegrityError as exc:  # a concurrent create took the same identifier
@@ -363,31 +365,23 @@ class OrganizationService:
         payload: OrganizationCreate,
         dup_index: DuplicateIndex,
         allow_duplicate: bool = False,
-    ) -> tuple[Organization, OrganizationRow]:
-        """Register inside the caller's transaction (bulk imports share one transaction per batch)."""
+        *,
+        identifiers_checked: bool = False,
+    ) -> Organization:
+        """Register inside the caller's transaction (bulk imports share one transaction per batch and
+        check identifiers for the whole batch themselves)."""
         repo = OrganizationRepository(session)
         org_id = new_id()
-        self._check_identifiers(repo, payload, org_id)
+        if not identifiers_checked:
+            self._check_identifiers(repo, payload, org_id)
         if not allow_duplicate:
             duplicates = dup_index.find(repo, payload.where.country, _names(payload))
             if duplicates:
                 raise LikelyDuplicates(duplicates)
         self._check_references(repo, payload, org_id)
-        now = datetime.now(UTC)
-        row = OrganizationRow(
-            id=org_id,
-            status=payload.status,
-            legal_name=payload.identity.legal_name,
-            actor_type=payload.identity.actor_type,
-            country=payload.where.country,
-            profile={},
-            version=0,
-            created_at=now,
-            updated_at=now,
-        )
-        changes = diff({}, _public_state(payload, payload.status))
-        org = self._save(repo, row, payload, payload.people, "registered", changes, now, dup_index)
-        return org, row
+        people = [p.model_dump(mode="json") for p in payload.people] if payload.people else None
+        # The version-1 snapshot is the registered state; history lists changes from then on.
+        return self._save(repo, org_id, payload, None, people, "registered", [], datetime.now(UTC), dup_index)
 
     def update(
         self, org_id: str, changes: dict[str, Any], *, if_match: int | None = None, replace: bool = False
@@ -428,7 +422,7 @@ class OrganizationService:
         self._check_identifiers(repo, candidate, row.id)
         self._check_references(repo, candidate, row.id)
         org = self._save(
-            repo, row, candidate, None, "updated", change_list, datetime.now(UTC), dup_index, keep_people=True
+            repo, row.id, candidate, row, row.people, "updated", change_list, datetime.now(UTC), dup_index
         )
         return org, True
 
@@ -449,8 +443,11 @@ class OrganizationService:
             row.completeness = completeness(row.profile, new)["overall"]
             session.add(row)
             repo.add_version(
-                self._version_row(
-                    row,
+                self._version_values(
+                    row.id,
+                    row.version,
+                    row.status,
+                    row.profile,
                     "people_updated",
                     [Change(field="people", old={"count": len(old)}, new={"count": len(new)})],
                     now,
@@ -483,6 +480,7 @@ class OrganizationService:
             if row.status == "archived":
                 return to_model(row)  # archiving is idempotent: no second event
             now = datetime.now(UTC)
+            previous = row.status
             row.status = "archived"
             row.archived_at = now
             row.updated_at = now
@@ -490,8 +488,14 @@ class OrganizationService:
             session.add(row)
             org = to_model(row)
             repo.add_version(
-                self._version_row(
-                    row, "archived", [Change(field="status", old="active", new="archived")], now
+                self._version_values(
+                    row.id,
+                    row.version,
+                    row.status,
+                    row.profile,
+                    "archived",
+                    [Change(field="status", old=previous, new="archived")],
+                    now,
                 )
             )
             add_event(session, organization_event("archived", org), aggregate_id=org_id)
@@ -533,56 +537,100 @@ class OrganizationService:
     def _save(
         self,
         repo: OrganizationRepository,
-        row: OrganizationRow,
+        org_id: str,
         candidate: OrganizationCreate,
-        people: list[Person] | None,
+        row: OrganizationRow | None,
+        people: list[dict[str, Any]] | None,
         action: str,
         changes: list[Change],
         now: datetime,
         dup_index: DuplicateIndex | None,
-        keep_people: bool = False,
     ) -> Organization:
+        """Write a validated profile (new when ``row`` is None), its derived rows, history and event."""
         profile = candidate.model_dump(mode="json", include=set(SECTIONS))
-        if not keep_people:
-            row.people = [p.model_dump(mode="json") for p in people] if people else None
-        row.profile = profile
-        row.status = candidate.status
-        row.legal_name = candidate.identity.legal_name
-        row.sort_name = normalize(candidate.identity.legal_name)[:300]
-        row.actor_type = candidate.identity.actor_type
-        row.country = candidate.where.country
-        row.willing_to_cooperate = candidate.cooperation.willing_to_cooperate
-        row.completeness = completeness(profile, row.people)["overall"]
-        row.version += 1
-        row.updated_at = now
-        repo.add(row)
+        scores = completeness(profile, people)
+        fields: dict[str, Any] = {
+            "status": candidate.status,
+            "legal_name": candidate.identity.legal_name,
+            "sort_name": normalize(candidate.identity.legal_name)[:300],
+            "actor_type": candidate.identity.actor_type,
+            "country": candidate.where.country,
+            "willing_to_cooperate": candidate.cooperation.willing_to_cooperate,
+            "completeness": scores["overall"],
+            "profile": profile,
+            "updated_at": now,
+        }
+        due_diligence = None
+        if row is None:
+            version, created_at = 1, now
+            repo.insert_organization(
+                {
+                    **fields,
+                    "id": org_id,
+                    "version": 1,
+                    "created_at": now,
+                    "archived_at": None,
+                    "people": people,
+                }
+            )
+        else:
+            for key, value in fields.items():
+                setattr(row, key, value)
+            row.version += 1
+            version, created_at = row.version, row.created_at
+            repo.add(row)
+            if row.dd_band:
+                due_diligence = DueDiligenceSummary(band=row.dd_band, rated_at=row.dd_rated_at)
+        # Built from already-validated parts: no second validation of the whole profile.
+        org = Organization.model_construct(
+            id=org_id,
+            status=candidate.status,
+            version=version,
+            created_at=created_at,
+            updated_at=now,
+            archived_at=None,
+            identity=candidate.identity,
+            where=candidate.where,
+            purpose=candidate.purpose,
+            capacity=candidate.capacity,
+            cooperation=candidate.cooperation,
+            completeness=Completeness(**scores),
+            due_diligence=due_diligence,
+        )
         names = name_keys(_names(candidate))
-        new = action == "registered"  # nothing to delete first
-        repo.replace_identifiers(row.id, _identifier_pairs(candidate), new=new)
-        repo.replace_facets(row.id, facets_of(candidate), new=new)
-        repo.replace_names(row.id, row.country, names, new=new)
+        new = row is None  # nothing to delete first
+        repo.replace_identifiers(org_id, _identifier_pairs(candidate), new=new)
+        repo.replace_facets(org_id, facets_of(candidate), new=new)
+        repo.replace_names(org_id, candidate.where.country, names, new=new)
         if dup_index is not None:
-            dup_index.add(row.country, row.id, names)
-        repo.add_version(self._version_row(row, action, changes, now))
-        org = to_model(row)
+            dup_index.add(candidate.where.country, org_id, names)
+        repo.add_version(
+            self._version_values(org_id, version, candidate.status, profile, action, changes, now)
+        )
         extra: dict[str, Any] = {"changed_fields": [c.field for c in changes]} if action == "updated" else {}
-        add_event(repo.session, organization_event(action, org, **extra), aggregate_id=row.id)
+        add_event(repo.session, organization_event(action, org, **extra), aggregate_id=org_id)
         return org
 
     @staticmethod
-    def _version_row(
-        row: OrganizationRow, action: str, changes: list[Change], now: datetime
-    ) -> OrganizationVersionRow:
-        return OrganizationVersionRow(
-            organization_id=row.id,
-            version=row.version,
-            changed_at=now,
-            actor=current_actor(),
-            correlation_id=current_correlation_id(),
-            action=action,
-            changes=[c.model_dump(mode="json") for c in changes],
-            snapshot={"status": row.status, **row.profile},
-        )
+    def _version_values(
+        org_id: str,
+        version: int,
+        status: str,
+        profile: dict[str, Any],
+        action: str,
+        changes: list[Change],
+        now: datetime,
+    ) -> dict[str, Any]:
+        return {
+            "organization_id": org_id,
+            "version": version,
+            "changed_at": now,
+            "actor": current_actor(),
+            "correlation_id": current_correlation_id(),
+            "action": action,
+            "changes": [c.model_dump(mode="json") for c in changes],
+            "snapshot": {"status": status, **profile},
+        }
 
     @staticmethod
     def _check_identifiers(repo: OrganizationRepository, org: OrganizationCreate, org_id: str) -> None:

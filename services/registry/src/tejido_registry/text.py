@@ -7,6 +7,7 @@ everything is compared accent-, case- and apostrophe-insensitively, and names wo
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from unidecode import unidecode
 
@@ -19,6 +20,7 @@ STOPWORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=65_536)
 def normalize(text: str) -> str:
     """Lower-case ASCII words separated by single spaces; apostrophes vanish (J'Pas → jpas)."""
     ascii_text = unidecode(_APOSTROPHES.sub("", text)).lower()
