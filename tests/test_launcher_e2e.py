@@ -174,10 +174,11 @@ def test_up_serves_demo_data_and_ctrl_c_stops_everything(tmp_path: Path, launche
     assert f"http://127.0.0.1:{gateway_port}/docs" in output
     assert str(data_dir / "logs") in output
     assert f"{demo_lines()} created, 0 already present" in output
+    assert "0 demo alliances created" not in output
     for name in ("gateway", "registry", "matching", "duediligence", "reporting", "nats"):
         assert (data_dir / "logs" / f"{name}.log").exists()
 
-    # A run whose demo load was interrupted (no marker) loads again: 409s, and no duplicates.
+    # A run whose demo load was interrupted (no marker) loads again: all unchanged, no duplicates.
     (data_dir / "demo-loaded").unlink()
     launcher_output.write_text("")
     launcher, children = run_and_stop(data_dir, gateway_port, launcher_output, lambda p: p.terminate())
@@ -185,6 +186,7 @@ def test_up_serves_demo_data_and_ctrl_c_stops_everything(tmp_path: Path, launche
     assert launcher.returncode == 0, output
     assert_nothing_left(children, gateway_port)
     assert f"0 created, {demo_lines()} already present" in output
+    assert "0 demo alliances created" in output
 
 
 def test_busy_gateway_port_is_reported_before_anything_starts(tmp_path: Path, launcher_output: Path) -> None:

@@ -87,26 +87,25 @@ def test_demo_file_holds_one_organization_request_per_line() -> None:
     assert len(identifiers) == len(lines)  # what makes re-loading idempotent (409 on a second POST)
 
 
-def test_load_demo_counts_created_present_and_reports_the_rest() -> None:
-    seen: set[str] = set()
+def test_load_demo_reports_the_import_counts_and_each_bad_line() -> None:
     fake = FastAPI()
+    received: list[bytes] = []
 
-    @fake.post("/v1/organizations")
-    async def create(request: Request) -> JSONResponse:
-        body = await request.json()
-        name = body["identity"]["legal_name"]
-        if name == "Broken":
-            return JSONResponse({"detail": "unknown code"}, status_code=422)
-        if name in seen:
-            return JSONResponse({"detail": "exists"}, status_code=409)
-        seen.add(name)
-        return JSONResponse(body, status_code=201)
+    @fake.post("/v1/organizations:import")
+    async def import_(request: Request) -> JSONResponse:
+        received.append(await request.body())
+        assert request.headers["content-type"] == "application/x-ndjson"
+        return JSONResponse(
+            {"created": 2, "updated": 0, "unchanged": 1, "failed": 1,
+             "errors": [{"row": 4, "field": "identity.actor_type", "reason": "unknown actor type"}]}
+        )  # fmt: skip
 
-    lines = [json.dumps({"identity": {"legal_name": n}}) for n in ("A", "B", "A", "Broken")]
+    lines = [json.dumps({"identity": {"legal_name": n}}) for n in ("A", "B", "C", "Broken")]
     with ServerThread(fake) as server:
         result = load_demo(server.url, lines)
+    assert received[0].decode().splitlines() == lines
     assert (result.created, result.present) == (2, 1)
-    assert len(result.failures) == 1 and "Broken" in result.failures[0] and "422" in result.failures[0]
+    assert result.failures == ["line 4: identity.actor_type: unknown actor type"]
 
 
 def test_migrate_creates_every_service_database_and_is_repeatable(tmp_path: Path) -> None:

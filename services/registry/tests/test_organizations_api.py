@@ -164,7 +164,9 @@ def test_bad_input_names_the_field_and_writes_nothing(registry: RunningRegistry)
     )
     _assert_problem(c.post("/v1/organizations", json=org_body(where={"country": "XX"})), 422, "where.country")
     _assert_problem(
-        c.post("/v1/organizations", json=org_body(where={"subdivisions": ["PE-LIM"]})), 422, "where"
+        c.post("/v1/organizations", json=org_body(where={"subdivisions": ["PE-LIM"]})),
+        422,
+        "where.subdivisions",
     )
     _assert_problem(
         c.post("/v1/organizations", json=org_body(where={"languages": ["klingon"]})), 422, "where.languages.0"
@@ -188,3 +190,12 @@ def test_bad_input_names_the_field_and_writes_nothing(registry: RunningRegistry)
     )
     assert c.get(f"/v1/organizations/{org['id']}").json()["version"] == 1
     assert count_rows(registry) == (1, 1)
+
+
+def test_control_characters_and_nul_are_refused_not_500(registry: RunningRegistry) -> None:
+    c = registry.client
+    r = c.post("/v1/organizations", json=org_body("Grupo\u0000Conciencia"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "identity.legal_name"
+    r = c.get("/v1/organizations/abc%00def")
+    assert r.status_code in (404, 422), r.text
+    assert r.headers["content-type"].startswith("application/problem+json")

@@ -31,6 +31,7 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from tejido_cli.config import COMPONENTS, GATEWAY, SERVICES, Component, LauncherConfig
+from tejido_cli.demo_alliances import DemoAllianceError, demo_org_ids_by_slug, load_demo_alliances
 from tejido_common.db import Database
 from tejido_common.migrations import upgrade
 from tejido_common.natsserver import NatsServer, die_with_parent
@@ -44,6 +45,7 @@ LOG_TAIL_LINES = 40
 STATE_FILE = "tejido-up.json"
 LOCK_FILE = "tejido-up.lock"
 ORGANIZATIONS_PATH = "/v1/organizations"
+IMPORT_PATH = "/v1/organizations:import"
 
 
 class LaunchError(Exception):
@@ -226,36 +228,35 @@ class DemoResult:
     created: int = 0
     present: int = 0
     failures: list[str] = field(default_factory=list)
+    alliances: int = 0
 
 
-def _org_name(line: str, number: int) -> str:
-    try:
-        return str(json.loads(line)["identity"]["legal_name"])
-    except (ValueError, KeyError, TypeError):
-        return f"line {number}"
-
-
-def load_demo(gateway_url: str, lines: list[str], timeout: float = 30.0) -> DemoResult:
-    """POST each line as is; 409 means a previous (perhaps interrupted) run already created it."""
+def load_demo(gateway_url: str, lines: list[str], timeout: float = 120.0) -> DemoResult:
+    """Send the demo organizations through the bulk import (upsert by identifier: a re-run, even after
+    an interrupted one, finds them unchanged), then the demo alliances between them."""
     result = DemoResult()
+    body = "".join(line if line.endswith("\n") else line + "\n" for line in lines).encode("utf-8")
     with httpx.Client(base_url=gateway_url, timeout=timeout) as client:
-        for number, line in enumerate(lines, start=1):
-            name = _org_name(line, number)
-            try:
-                response = client.post(
-                    ORGANIZATIONS_PATH,
-                    content=line.encode("utf-8"),
-                    headers={"Content-Type": "application/json"},
-                )
-            except httpx.HTTPError as exc:
-                result.failures.append(f"{name}: {type(exc).__name__}: {exc}")
-                continue
-            if response.status_code == 201:
-                result.created += 1
-            elif response.status_code == 409:
-                result.present += 1
-            else:
-                result.failures.append(f"{name}: HTTP {response.status_code}: {response.text[:300]}")
+        try:
+            response = client.post(
+                IMPORT_PATH, content=body, headers={"Content-Type": "application/x-ndjson"}
+            )
+        except httpx.HTTPError as exc:
+            result.failures.append(f"import: {type(exc).__name__}: {exc}")
+            return result
+        if response.status_code != 200:
+            result.failures.append(f"import: HTTP {response.status_code}: {response.text[:300]}")
+            return result
+        report = response.json()
+        result.created = int(report["created"])
+        result.present = int(report["unchanged"]) + int(report["updated"])
+        result.failures += [f"line {e['row']}: {e['field']}: {e['reason']}" for e in report["errors"]]
+        if result.failures:
+            return result
+        try:
+            result.alliances = load_demo_alliances(client, demo_org_ids_by_slug(client))
+        except (DemoAllianceError, httpx.HTTPError) as exc:
+            result.failures.append(f"alliances: {exc}")
     return result
 
 
@@ -517,6 +518,7 @@ class Launcher:
         self.out.print(f"loading {len(lines)} demo organizations through the gateway")
         result = load_demo(self.cfg.url_of(GATEWAY), lines)
         self.out.print(f"  {result.created} created, {result.present} already present")
+        self.out.print(f"  {result.alliances} demo alliances created")
         if result.failures:
             self.err.print(
                 f"[yellow]warning:[/] {len(result.failures)} demo organization(s) not loaded "

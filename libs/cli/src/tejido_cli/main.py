@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from tejido_cli.config import LauncherConfig
+from tejido_cli.config import GATEWAY, LauncherConfig
+from tejido_cli.importer import ImportFailed, import_file, print_report
 from tejido_cli.launcher import Launcher, LaunchError, migrate_all
 from tejido_cli.launcher import status as show_status
 
@@ -56,4 +60,26 @@ def status() -> None:
         raise typer.Exit(1)
 
 
-# `tejido import FILE` (bulk import through the gateway) is a separate issue and lands here.
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="a .csv or .jsonl file of organizations")],
+    url: Annotated[str | None, typer.Option(help="gateway URL (default: the one `tejido up` serves)")] = None,
+    format: Annotated[str | None, typer.Option(help="csv or jsonl (default: from the file name)")] = None,
+    allow_duplicates: Annotated[
+        bool, typer.Option(help="also import rows that look like duplicates")
+    ] = False,
+    report: Annotated[Path | None, typer.Option(help="write the full JSON report to this file")] = None,
+) -> None:
+    """Bulk-import organizations (upsert by identifier) with a progress bar.
+
+    Exit code 3 when some rows were not imported (the report lists each one)."""
+    console = Console(soft_wrap=True, highlight=False)
+    base_url = url or load_config().url_of(GATEWAY)
+    try:
+        result = import_file(file, base_url, fmt=format, allow_duplicates=allow_duplicates, console=console)
+    except ImportFailed as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}")
+        raise typer.Exit(1) from None
+    print_report(result, console, report)
+    if result.get("failed"):
+        raise typer.Exit(3)

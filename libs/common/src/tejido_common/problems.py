@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tejido_common.context import current_correlation_id
@@ -155,6 +156,19 @@ def install_problem_handlers(app: FastAPI) -> None:
             detail=str(exc.detail),
             instance=request.url.path,
             headers=dict(exc.headers) if exc.headers else None,
+        )
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value the API let through (e.g. a NUL character on PostgreSQL).
+        log.warning("database refused a value", path=request.url.path, error=str(exc.orig)[:200])
+        return problem_response(
+            422,
+            "Request is invalid",
+            code="validation-error",
+            detail="a value contains characters or a size the database cannot store",
+            instance=request.url.path,
+            errors=[field_error([], "contains characters or a size the database cannot store")],
         )
 
     @app.exception_handler(Exception)

@@ -29,6 +29,17 @@ from tejido_registry.service import LikelyDuplicates, OrganizationService, Searc
 from tejido_registry.tabular import HEADER, column_for, record_from_row, row_from_organization
 
 Format = Literal["csv", "jsonl"]
+# Fields of an exported organization that the registry computes: ignored on import, so an export
+# can be edited and imported back.
+READ_ONLY_FIELDS = (
+    "id",
+    "version",
+    "created_at",
+    "updated_at",
+    "archived_at",
+    "completeness",
+    "due_diligence",
+)
 MAX_REPORTED_ERRORS = 10_000
 
 
@@ -91,6 +102,8 @@ def parse_jsonl(lines: Iterable[str]) -> Iterator[ParsedRow]:
         if not isinstance(record, dict):
             yield ParsedRow(number, None, RowError(row=number, field="row", reason="expected a JSON object"))
             continue
+        for key in READ_ONLY_FIELDS:
+            record.pop(key, None)
         yield ParsedRow(number, record)
 
 

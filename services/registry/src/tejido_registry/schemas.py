@@ -17,6 +17,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -29,8 +31,20 @@ from tejido_common.taxonomy import (
     taxonomy,
 )
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000)]
+
+def _printable(value: str) -> str:
+    """Control characters (NUL above all: PostgreSQL cannot store it) have no place in profile text."""
+    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+        raise ValueError("contains control characters")
+    return value
+
+
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(_printable)
+]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000), AfterValidator(_printable)
+]
 
 
 def _actor_type(v: str) -> str:
@@ -161,11 +175,13 @@ class Place(Section):
     municipality: Text | None = None
     community: Text | None = None
 
-    @model_validator(mode="after")
-    def _in_country(self) -> Place:
-        if self.subdivision and not self.subdivision.startswith(self.country + "-"):
-            raise ValueError(f"subdivision {self.subdivision} is not in country {self.country}")
-        return self
+    @field_validator("subdivision")
+    @classmethod
+    def _in_country(cls, value: str | None, info: ValidationInfo) -> str | None:
+        country = info.data.get("country")
+        if value and country and not value.startswith(country + "-"):
+            raise ValueError(f"subdivision {value} is not in country {country}")
+        return value
 
 
 class Where(Section):
@@ -177,14 +193,19 @@ class Where(Section):
     scope: Scope | None = None
     languages: list[Language] = Field(default_factory=list, max_length=30)
 
-    @model_validator(mode="after")
-    def _in_country(self) -> Where:
-        foreign = [s for s in self.subdivisions if not s.startswith(self.country + "-")]
+    @field_validator("subdivisions")
+    @classmethod
+    def _in_country(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        country = info.data.get("country")
+        foreign = [s for s in value if country and not s.startswith(country + "-")]
         if foreign:
-            raise ValueError(f"subdivisions {', '.join(foreign)} are not in country {self.country}")
-        self.subdivisions = _unique(self.subdivisions)
-        self.languages = _unique(self.languages)
-        return self
+            raise ValueError(f"subdivisions {', '.join(foreign)} are not in country {country}")
+        return _unique(value)
+
+    @field_validator("languages")
+    @classmethod
+    def _dedupe_languages(cls, value: list[str]) -> list[str]:
+        return _unique(value)
 
 
 class Purpose(Section):
@@ -209,6 +230,12 @@ class Money(Section):
 
     amount: Decimal = Field(ge=0, max_digits=18, decimal_places=2)
     currency: Currency
+
+    @field_validator("amount")
+    @classmethod
+    def _cents(cls, value: Decimal) -> Decimal:
+        """Always two decimals, so the same amount is always written (and compared) the same way."""
+        return value.quantize(Decimal("0.01"))
 
 
 class FundingShare(Section):

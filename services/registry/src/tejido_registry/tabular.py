@@ -140,8 +140,9 @@ HEADER = [c.name for c in COLUMNS]
 
 
 def record_from_row(row: dict[str, str]) -> dict[str, Any]:
-    """A CSV row (header → cell) as a nested profile with only the non-empty cells."""
-    record: dict[str, Any] = {}
+    """A CSV row (header → cell) as a nested profile with only the non-empty cells. The required
+    sections are always present, so a missing value is reported by its column (e.g. ``country``)."""
+    record: dict[str, Any] = {"identity": {}, "where": {}}
     for name, cell in row.items():
         column = BY_NAME.get(name)
         if column is None or cell is None or not str(cell).strip():
