@@ -14,61 +14,26 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, create_model
 from starlette.requests import ClientDisconnect
 
 from tejido_common.natsserver import NatsServer, free_port
+from tejido_common.testing import ServerThread
 from tejido_gateway.app import create_app
 from tejido_gateway.settings import GatewaySettings
 from tejido_matching.app import create_app as create_matching_app
 from tejido_matching.settings import MatchingSettings
 
 
-class UvicornThread:
-    """Serves an ASGI app with uvicorn (real sockets, real lifespan) on a free port in a daemon thread."""
-
-    def __init__(self, app: Any):
-        self.port = free_port()
-        config = uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="on",
-            # Handlers still sleeping (the slow-upstream test) must not hold up teardown for long.
-            timeout_graceful_shutdown=5,
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, timeout: float = 30.0) -> UvicornThread:
-        self.thread.start()
-        deadline = time.monotonic() + timeout
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-
-
 @contextlib.contextmanager
 def servers() -> Iterator[Callable[[Any], str]]:
     """Yields ``serve(app) -> base URL``; every server started through it is stopped on exit."""
-    started: list[UvicornThread] = []
+    started: list[ServerThread] = []
 
     def serve(app: Any) -> str:
-        started.append(UvicornThread(app).start())
+        started.append(ServerThread(app).start())
         return started[-1].url
 
     try:

@@ -271,7 +271,7 @@ def test_party_validation_names_fields_and_writes_nothing(registry: RunningRegis
         ({**alliance_body(a), "parties": []}, "parties", ""),
         ({**alliance_body(a), "stage": "established"}, "stage", ""),
         ({**alliance_body(a), "name": " "}, "name", ""),
-        ({**alliance_body(a), "purpose": "a\u0000b"}, "purpose", "NUL"),
+        ({**alliance_body(a), "purpose": "a\u0000b"}, "purpose", "control characters"),
         (
             alliance_body(
                 a,

@@ -77,7 +77,15 @@ class ServerThread:
     def __init__(self, app: Any, port: int | None = None):
         self.port = port or free_port()
         self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=self.port,
+                log_level="warning",
+                lifespan="on",
+                # Handlers still running (a deliberately slow upstream) must not hold up teardown long.
+                timeout_graceful_shutdown=5,
+            )
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response, status
 
-from tejido_common.problems import Problem, Unprocessable, field_error
+from tejido_common.http import parse_if_match, problem_responses, set_etag
 from tejido_registry.schemas import (
     SECTIONS,
     Organization,
@@ -20,10 +20,7 @@ from tejido_registry.schemas import (
 from tejido_registry.service import OrganizationService, SearchParams
 
 router = APIRouter(prefix="/v1/organizations", tags=["organizations"])
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (400, 404, 409, 412, 413, 422)
-}
+PROBLEMS = problem_responses(400, 404, 409, 412, 413, 422)
 Many = list[str]
 
 
@@ -37,20 +34,8 @@ IfMatch = Annotated[str | None, Header(description='ETag of the version you read
 
 
 def _etag(response: Response, org: Organization) -> Organization:
-    response.headers["ETag"] = f'W/"{org.version}"'
+    set_etag(response, org.version)
     return org
-
-
-def _if_match(value: str | None) -> int | None:
-    if value is None or value.strip() == "*":
-        return None
-    raw = value.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
-        raise Unprocessable(
-            "If-Match must carry an ETag this API returned",
-            errors=[field_error(["headers", "If-Match"], 'expected W/"<version>"')],
-        )
-    return int(raw)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Organization, responses=PROBLEMS)
@@ -157,7 +142,7 @@ def update_organization(
     """Partially update sections (JSON merge patch; null clears a field). Emits
     ``registry.organization.updated.v1`` with the changed fields, only if something changed."""
     changes = body.model_dump(exclude_unset=True)
-    return _etag(response, service.update(org_id, changes, if_match=_if_match(if_match)))
+    return _etag(response, service.update(org_id, changes, if_match=parse_if_match(if_match)))
 
 
 @router.get("/{org_id}/history", response_model=OrganizationHistory, responses=PROBLEMS)
@@ -179,7 +164,7 @@ def get_people(org_id: str, service: Service) -> People:
 
 @router.put("/{org_id}/people", response_model=People, responses=PROBLEMS, tags=["restricted"])
 def put_people(org_id: str, body: People, service: Service, if_match: IfMatch = None) -> People:
-    return service.replace_people(org_id, body, if_match=_if_match(if_match))
+    return service.replace_people(org_id, body, if_match=parse_if_match(if_match))
 
 
 def _section_routes(section: str, model: type[Any]) -> None:
@@ -196,13 +181,14 @@ def _section_routes(section: str, model: type[Any]) -> None:
         body: dict[str, Any],
         if_match: IfMatch = None,
     ) -> Any:
-        org = _etag(response, service.update(org_id, {section: body}, if_match=_if_match(if_match)))
+        org = _etag(response, service.update(org_id, {section: body}, if_match=parse_if_match(if_match)))
         return getattr(org, section)
 
     def put(org_id: str, service: Service, response: Response, body: Any, if_match: IfMatch = None) -> Any:
         payload = body.model_dump(mode="json", exclude_unset=True)
         org = _etag(
-            response, service.update(org_id, {section: payload}, if_match=_if_match(if_match), replace=True)
+            response,
+            service.update(org_id, {section: payload}, if_match=parse_if_match(if_match), replace=True),
         )
         return getattr(org, section)
 

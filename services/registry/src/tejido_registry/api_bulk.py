@@ -8,19 +8,18 @@ import contextlib
 import queue
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
-from tejido_common.problems import BadRequest, DomainError, Problem, field_error
+from tejido_common.http import problem_responses
+from tejido_common.problems import BadRequest, DomainError, field_error
 from tejido_registry.api import Search, Service
 from tejido_registry.bulk import BulkImporter, Format, ImportReport, export_rows
 
 bulk_router = APIRouter(tags=["bulk"])
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}} for code in (400, 413, 415, 422)
-}
+PROBLEMS = problem_responses(400, 413, 415, 422)
 MEDIA_TYPES: dict[str, Format] = {
     "text/csv": "csv",
     "application/csv": "csv",

@@ -7,7 +7,6 @@ stored section first and the merged section is validated again.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -22,29 +21,17 @@ from pydantic import (
     model_validator,
 )
 
-from tejido_common.taxonomy import (
-    check_code,
-    check_country,
-    check_currency,
-    check_language,
-    check_subdivision,
-    taxonomy,
+from tejido_common.taxonomy import check_code, check_country, check_language, check_subdivision, taxonomy
+from tejido_registry.types import (
+    FundingSource,
+    Legitimacy,
+    LongText,
+    Money,
+    Strict,
+    Text,
+    code_of,
+    unique,
 )
-
-
-def _printable(value: str) -> str:
-    """Control characters (NUL above all: PostgreSQL cannot store it) have no place in profile text."""
-    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
-        raise ValueError("contains control characters")
-    return value
-
-
-Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(_printable)
-]
-LongText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000), AfterValidator(_printable)
-]
 
 
 def _actor_type(v: str) -> str:
@@ -75,28 +62,13 @@ def _population(v: str) -> str:
     return check_code("target population", v, taxonomy().target_populations)
 
 
-def _funding_source(v: str) -> str:
-    return check_code("funding source", v, taxonomy().funding_sources)
-
-
 def _recognition_level(v: str) -> str:
     return check_code("recognition level", v, taxonomy().recognition_levels)
 
 
-def _cooperation_kind(v: str) -> str:
-    return check_code("cooperation kind", v, taxonomy().cooperation_kinds)
-
-
-def _legitimacy(v: str) -> str:
-    return check_code("legitimacy type", v, taxonomy().legitimacy_types)
-
-
 ActorType = Annotated[str, AfterValidator(_actor_type)]
-FundingSource = Annotated[str, AfterValidator(_funding_source)]
 RecognitionLevel = Annotated[str, AfterValidator(_recognition_level)]
-CooperationKind = Annotated[str, AfterValidator(_cooperation_kind)]
-Legitimacy = Annotated[str, AfterValidator(_legitimacy)]
-Currency = Annotated[str, AfterValidator(check_currency)]
+CooperationKind = Annotated[str, code_of("cooperation kind", lambda t: t.cooperation_kinds)]
 CsoSubtype = Annotated[str, AfterValidator(_cso_subtype)]
 GovernmentLevel = Annotated[str, AfterValidator(_government_level)]
 ProgramArea = Annotated[str, AfterValidator(_program_area)]
@@ -113,16 +85,8 @@ IdentifierScheme = Annotated[
 ]
 
 
-def _unique(values: list[Any]) -> list[Any]:
-    seen: list[Any] = []
-    for v in values:
-        if v not in seen:
-            seen.append(v)
-    return seen
-
-
-class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Section(Strict):
+    pass
 
 
 class Identifier(Section):
@@ -155,7 +119,7 @@ class Identity(Section):
             raise ValueError("cso_subtype is only allowed when actor_type is 'cso'")
         if self.government_level and self.actor_type != "government":
             raise ValueError("government_level is only allowed when actor_type is 'government'")
-        self.aliases = _unique(self.aliases)
+        self.aliases = unique(self.aliases)
         keys = [(i.scheme, i.id) for i in self.identifiers]
         if len(set(keys)) != len(keys):
             raise ValueError("identifiers contain the same scheme and id twice")
@@ -200,12 +164,12 @@ class Where(Section):
         foreign = [s for s in value if country and not s.startswith(country + "-")]
         if foreign:
             raise ValueError(f"subdivisions {', '.join(foreign)} are not in country {country}")
-        return _unique(value)
+        return unique(value)
 
     @field_validator("languages")
     @classmethod
     def _dedupe_languages(cls, value: list[str]) -> list[str]:
-        return _unique(value)
+        return unique(value)
 
 
 class Purpose(Section):
@@ -219,23 +183,10 @@ class Purpose(Section):
 
     @model_validator(mode="after")
     def _dedupe(self) -> Purpose:
-        self.program_areas = _unique(self.program_areas)
-        self.social_indicators = _unique(self.social_indicators)
-        self.target_populations = _unique(self.target_populations)
+        self.program_areas = unique(self.program_areas)
+        self.social_indicators = unique(self.social_indicators)
+        self.target_populations = unique(self.target_populations)
         return self
-
-
-class Money(Section):
-    """An amount always carries its ISO 4217 currency."""
-
-    amount: Decimal = Field(ge=0, max_digits=18, decimal_places=2)
-    currency: Currency
-
-    @field_validator("amount")
-    @classmethod
-    def _cents(cls, value: Decimal) -> Decimal:
-        """Always two decimals, so the same amount is always written (and compared) the same way."""
-        return value.quantize(Decimal("0.01"))
 
 
 class FundingShare(Section):

@@ -26,6 +26,7 @@ from tejido_common.problems import (
     unprocessable_from,
 )
 from tejido_common.taxonomy import taxonomy
+from tejido_registry.changes import diff
 from tejido_registry.completeness import completeness
 from tejido_registry.duplicates import DuplicateIndex, name_keys
 from tejido_registry.models import OrganizationRow
@@ -111,27 +112,6 @@ def _names(org: OrganizationCreate) -> list[str]:
 
 def _identifier_pairs(org: OrganizationCreate) -> list[tuple[str, str]]:
     return [(i.scheme, i.id) for i in org.identity.identifiers]
-
-
-def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
-    if isinstance(value, dict) and value:
-        for key, inner in value.items():
-            _flatten(f"{prefix}.{key}" if prefix else key, inner, out)
-    else:
-        out[prefix] = value
-
-
-def diff(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
-    """Field-level changes between two profiles (section.field paths; lists compared whole)."""
-    old: dict[str, Any] = {}
-    new: dict[str, Any] = {}
-    _flatten("", before, old)
-    _flatten("", after, new)
-    return [
-        Change(field=k, old=old.get(k), new=new.get(k))
-        for k in sorted(set(old) | set(new))
-        if old.get(k) != new.get(k) and not (old.get(k) in (None, [], {}) and new.get(k) in (None, [], {}))
-    ]
 
 
 def _public_state(org: OrganizationCreate | Organization, status: str) -> dict[str, Any]:

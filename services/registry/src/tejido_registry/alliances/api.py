@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
-from tejido_common.problems import Problem, Unprocessable, field_error
+from tejido_common.http import parse_if_match, problem_responses, set_etag
 from tejido_registry.alliances.schemas import (
     Alliance,
     AllianceCreate,
@@ -23,10 +23,7 @@ from tejido_registry.alliances.service import AllianceQuery, AllianceService
 
 router = APIRouter(prefix="/v1/alliances", tags=["alliances"])
 organization_router = APIRouter(prefix="/v1/organizations", tags=["alliances"])
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "content": {"application/problem+json": {}}}
-    for code in (400, 404, 409, 412, 413, 422)
-}
+PROBLEMS = problem_responses(400, 404, 409, 412, 413, 422)
 Many = list[str]
 
 
@@ -40,20 +37,8 @@ IfMatch = Annotated[str | None, Header(description='ETag of the version you read
 
 
 def _etag(response: Response, alliance: Alliance) -> Alliance:
-    response.headers["ETag"] = f'W/"{alliance.version}"'
+    set_etag(response, alliance.version)
     return alliance
-
-
-def _if_match(value: str | None) -> int | None:
-    if value is None or value.strip() == "*":
-        return None
-    raw = value.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
-        raise Unprocessable(
-            "If-Match must carry an ETag this API returned",
-            errors=[field_error(["headers", "If-Match"], 'expected W/"<version>"')],
-        )
-    return int(raw)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Alliance, responses=PROBLEMS)
@@ -100,7 +85,7 @@ def transition_alliance(
     commitments → established → concluded, or dissolved from any non-terminal stage; one step back
     from negotiation or trial. 409 names ``to_stage`` for an illegal move, or each missing field when
     a gate is not met. Emits ``registry.alliance.stage_changed.v1``."""
-    return _etag(response, service.transition(alliance_id, body, if_match=_if_match(if_match)))
+    return _etag(response, service.transition(alliance_id, body, if_match=parse_if_match(if_match)))
 
 
 @router.get("/{alliance_id}", response_model=Alliance, responses=PROBLEMS)
@@ -115,7 +100,7 @@ def update_alliance(
     """JSON merge patch of the non-stage fields (null clears a field). Emits
     ``registry.alliance.updated.v1`` with the changed fields, only if something changed."""
     changes = body.model_dump(exclude_unset=True)
-    return _etag(response, service.update(alliance_id, changes, if_match=_if_match(if_match)))
+    return _etag(response, service.update(alliance_id, changes, if_match=parse_if_match(if_match)))
 
 
 @router.get("/{alliance_id}/history", response_model=AllianceHistory, responses=PROBLEMS)
@@ -131,7 +116,7 @@ def add_party(
     alliance_id: str, body: PartyCreate, service: Service, response: Response, if_match: IfMatch = None
 ) -> Alliance:
     """Add a party (an existing, non-archived organization). Emits ``registry.alliance.party_added.v1``."""
-    alliance = service.add_party(alliance_id, body, if_match=_if_match(if_match))
+    alliance = service.add_party(alliance_id, body, if_match=parse_if_match(if_match))
     response.headers["Location"] = f"/v1/alliances/{alliance_id}/parties/{body.organization_id}"
     return _etag(response, alliance)
 
@@ -154,7 +139,8 @@ def update_party(
     ``registry.alliance.updated.v1``."""
     changes = body.model_dump(exclude_unset=True)
     return _etag(
-        response, service.update_party(alliance_id, organization_id, changes, if_match=_if_match(if_match))
+        response,
+        service.update_party(alliance_id, organization_id, changes, if_match=parse_if_match(if_match)),
     )
 
 
@@ -164,7 +150,9 @@ def remove_party(
 ) -> Alliance:
     """Remove a party. Refused (409) if fewer than two parties would remain past prospecting, for the
     last party, or while it signs an agreement. Emits ``registry.alliance.party_removed.v1``."""
-    return _etag(response, service.remove_party(alliance_id, organization_id, if_match=_if_match(if_match)))
+    return _etag(
+        response, service.remove_party(alliance_id, organization_id, if_match=parse_if_match(if_match))
+    )
 
 
 @organization_router.get("/{org_id}/alliances", response_model=OrganizationAlliances, responses=PROBLEMS)

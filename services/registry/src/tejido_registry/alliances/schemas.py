@@ -22,25 +22,29 @@ from pydantic import (
     model_validator,
 )
 
-from tejido_common.taxonomy import check_code, check_currency, taxonomy
+from tejido_common.taxonomy import check_code, taxonomy
+from tejido_registry.types import (
+    CENT,
+    Currency,
+    FundingSource,
+    Legitimacy,
+    LongText,
+    Money,
+    Strict,
+    Text,
+    printable,
+    unique,
+)
+
+NoControl = AfterValidator(printable)
 
 
-def _no_nul(value: str) -> str:
-    """PostgreSQL text and JSONB cannot hold NUL characters: refuse them as bad input, not a 500."""
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-NoNul = AfterValidator(_no_nul)
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), NoNul]
-LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000), NoNul]
-OrgId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=36), NoNul]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), NoControl]
+OrgId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=36), NoControl]
 IndicatorCode = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z][A-Za-z0-9_.:-]{0,79}$")
 ]
 EvidenceLevel = Literal["self_declared", "documented", "verified"]
-CENT = Decimal("0.01")
 
 
 def _alliance_code(kind: str, key: str) -> Any:
@@ -57,13 +61,6 @@ DevelopmentStrategy = Annotated[str, _alliance_code("development strategy", "dev
 PartyRole = Annotated[str, _alliance_code("party role", "party_roles")]
 ContributionKind = Annotated[str, _alliance_code("contribution kind", "contribution_kinds")]
 AgreementKind = Annotated[str, _alliance_code("agreement kind", "agreement_kinds")]
-Legitimacy = Annotated[
-    str, AfterValidator(lambda v: check_code("legitimacy type", v, taxonomy().legitimacy_types))
-]
-FundingSource = Annotated[
-    str, AfterValidator(lambda v: check_code("funding source", v, taxonomy().funding_sources))
-]
-Currency = Annotated[str, AfterValidator(check_currency)]
 
 _PERIOD_PART = r"\d{4}(?:-(?:Q[1-4]|(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01]))?))?"
 _PERIOD_RE = re.compile(rf"^({_PERIOD_PART})(?:/({_PERIOD_PART}))?$")
@@ -84,30 +81,6 @@ def _period(value: str) -> str:
 
 
 Period = Annotated[str, AfterValidator(_period)]
-
-
-def _unique(values: list[Any]) -> list[Any]:
-    seen: list[Any] = []
-    for v in values:
-        if v not in seen:
-            seen.append(v)
-    return seen
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Money(Strict):
-    """An amount always carries its ISO 4217 currency."""
-
-    amount: Decimal = Field(ge=0, max_digits=18, decimal_places=2)
-    currency: Currency
-
-    @field_validator("amount")
-    @classmethod
-    def _cents(cls, v: Decimal) -> Decimal:
-        return v.quantize(CENT)
 
 
 class Contribution(Strict):
@@ -143,7 +116,7 @@ class PartyCreate(Strict):
     @field_validator("legitimacy_sought")
     @classmethod
     def _dedupe(cls, v: list[str]) -> list[str]:
-        return _unique(v)
+        return unique(v)
 
 
 class Party(PartyCreate):
@@ -172,7 +145,7 @@ class Agreement(Strict):
     @field_validator("signatories")
     @classmethod
     def _dedupe(cls, v: list[str]) -> list[str]:
-        return _unique(v)
+        return unique(v)
 
     @field_validator("renewed_on")
     @classmethod
@@ -195,7 +168,7 @@ class Project(Strict):
     @field_validator("funding_sources")
     @classmethod
     def _dedupe(cls, v: list[str]) -> list[str]:
-        return _unique(v)
+        return unique(v)
 
 
 class Result(Strict):
@@ -204,9 +177,7 @@ class Result(Strict):
     indicator_code: IndicatorCode | None = None
     description: LongText | None = None
     value: Decimal | None = Field(default=None, max_digits=24, decimal_places=6)
-    unit: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60), NoNul] | None
-    ) = None
+    unit: ShortText | None = None
     period: Period | None = None
     evidence_level: EvidenceLevel = "self_declared"
 

@@ -55,6 +55,7 @@ from tejido_registry.alliances.schemas import (
     StageChange,
     TransitionRequest,
 )
+from tejido_registry.changes import diff
 
 SOURCE = "tejido/registry"
 FIELD_NAMES = tuple(AllianceFields.model_fields)
@@ -98,26 +99,9 @@ def merge_patch(target: Any, patch: Any) -> Any:
     return result
 
 
-def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
-    if isinstance(value, dict) and value:
-        for key, inner in value.items():
-            _flatten(f"{prefix}.{key}" if prefix else key, inner, out)
-    else:
-        out[prefix] = value
-
-
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     """Dotted paths whose value differs (objects compared field by field, lists whole)."""
-    old: dict[str, Any] = {}
-    new: dict[str, Any] = {}
-    _flatten("", before, old)
-    _flatten("", after, new)
-    empty: tuple[Any, ...] = (None, [], {})
-    return [
-        k
-        for k in sorted(set(old) | set(new))
-        if old.get(k) != new.get(k) and not (old.get(k) in empty and new.get(k) in empty)
-    ]
+    return [change.field for change in diff(before, after)]
 
 
 def _fields_of(alliance: Alliance | AllianceFields) -> dict[str, Any]:

@@ -1,0 +1,65 @@
+"""Field types shared by the organization and alliance models: text without control characters,
+taxonomy codes, ISO codes and money (which always carries a currency)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from tejido_common.taxonomy import Taxonomy, check_code, check_currency, taxonomy
+
+CENT = Decimal("0.01")
+
+
+def printable(value: str) -> str:
+    """Control characters (NUL above all: PostgreSQL cannot store it) have no place in text fields."""
+    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+        raise ValueError("contains control characters")
+    return value
+
+
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(printable)
+]
+LongText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000), AfterValidator(printable)
+]
+
+
+def code_of(kind: str, values: Callable[[Taxonomy], Sequence[str]]) -> AfterValidator:
+    """A validator accepting only the codes of one taxonomy list, naming the list when it refuses."""
+    return AfterValidator(lambda value: check_code(kind, value, list(values(taxonomy()))))
+
+
+FundingSource = Annotated[str, code_of("funding source", lambda t: t.funding_sources)]
+Legitimacy = Annotated[str, code_of("legitimacy type", lambda t: t.legitimacy_types)]
+Currency = Annotated[str, AfterValidator(check_currency)]
+
+
+def unique(values: list[Any]) -> list[Any]:
+    """The values in their first order, without repeats (also for unhashable values)."""
+    seen: list[Any] = []
+    for value in values:
+        if value not in seen:
+            seen.append(value)
+    return seen
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Money(Strict):
+    """An amount always carries its ISO 4217 currency."""
+
+    amount: Decimal = Field(ge=0, max_digits=18, decimal_places=2)
+    currency: Currency
+
+    @field_validator("amount")
+    @classmethod
+    def _cents(cls, value: Decimal) -> Decimal:
+        """Always two decimals, so the same amount is always written (and compared) the same way."""
+        return value.quantize(CENT)
