@@ -142,13 +142,7 @@ def storable(value: str) -> bool:
 
 
 @dataclass
-class AllianceQuery:
-    organization_ids: Sequence[str] = ()
-    stages: Sequence[str] = ()
-    types: Sequence[str] = ()
-    modalities: Sequence[str] = ()
-    scopes: Sequence[str] = ()
-    development_strategies: Sequence[str] = ()
+class AllianceQuery(AllianceFilter):
     cursor: str | None = None
     limit: int | None = None
 

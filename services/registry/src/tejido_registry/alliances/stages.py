@@ -18,19 +18,12 @@ Gates (checked on entering a stage, and kept as invariants while the alliance st
 
 from __future__ import annotations
 
-from tejido_common.problems import FieldError, field_error
-from tejido_registry.alliances.schemas import AllianceFields
+from typing import get_args
 
-STAGES: tuple[str, ...] = (
-    "objectives",
-    "prospecting",
-    "negotiation",
-    "trial",
-    "commitments",
-    "established",
-    "concluded",
-    "dissolved",
-)
+from tejido_common.problems import FieldError, field_error
+from tejido_registry.alliances.schemas import AllianceFields, Stage
+
+STAGES: tuple[str, ...] = get_args(Stage)
 INITIAL = "objectives"
 TERMINAL = frozenset({"concluded", "dissolved"})
 FORWARD: dict[str, frozenset[str]] = {
