@@ -45,14 +45,6 @@ class ServiceRuntime:
         streams: list[StreamSpec] = list(extra_streams)
         if produces:
             streams.append(service_stream(settings.service_name))
-        if consumers:
-            streams.append(DEAD_LETTER_STREAM)
-        # A consumer may start before its producer ever ran: provision the producer's stream the
-        # same way the producer does (idempotent), so subscribing never waits on start-up order.
-        for spec in consumers:
-            producer = StreamSpec(name=spec.stream, subjects=[f"{spec.stream.lower()}.>"])
-            if producer not in streams:
-                streams.append(producer)
         self.broker = Broker(settings.nats_url, f"tejido-{settings.service_name}", streams)
         self.relay: OutboxRelay | None = None
         if produces:
@@ -62,16 +54,30 @@ class ServiceRuntime:
                 poll_seconds=settings.outbox_poll_seconds,
                 batch_size=settings.outbox_batch_size,
             )
-        self.consumers = [
-            EventConsumer(
-                spec,
-                self.db,
-                self.broker,
-                max_deliveries=settings.consumer_max_deliveries,
-                retry_delay=settings.consumer_retry_delay_seconds,
-            )
-            for spec in consumers
-        ]
+        self.consumers: list[EventConsumer] = []
+        for spec in consumers:
+            self.add_consumer(spec)
+
+    def add_consumer(self, spec: ConsumerSpec) -> EventConsumer:
+        """Register a consumer before start-up (handlers usually need ``self.db`` first)."""
+        streams = self.broker.streams
+        # A consumer may start before its producer ever ran: provision the producer's stream the
+        # same way the producer does (idempotent), so subscribing never waits on start-up order.
+        for needed in (
+            DEAD_LETTER_STREAM,
+            StreamSpec(name=spec.stream, subjects=[f"{spec.stream.lower()}.>"]),
+        ):
+            if needed not in streams:
+                streams.append(needed)
+        consumer = EventConsumer(
+            spec,
+            self.db,
+            self.broker,
+            max_deliveries=self.settings.consumer_max_deliveries,
+            retry_delay=self.settings.consumer_retry_delay_seconds,
+        )
+        self.consumers.append(consumer)
+        return consumer
 
     def migrate(self) -> None:
         if self.migrations_dir is not None:

@@ -18,21 +18,22 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def create_app(settings: RegistrySettings) -> FastAPI:
+    runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS)
     organizations = OrganizationService(
-        None,  # type: ignore[arg-type]  # bound to the runtime's database just below
+        runtime.db,
         page_size_default=settings.page_size_default,
         page_size_max=settings.page_size_max,
         duplicate_threshold=settings.duplicate_name_threshold,
     )
     # The current due-diligence band is shown on profiles: kept from the rating events.
-    ratings = ConsumerSpec(
-        name="registry",
-        stream="DUEDILIGENCE",
-        filter_subject="duediligence.>",
-        handlers={"duediligence.rating.published.v1": organizations.apply_due_diligence_rating},
+    runtime.add_consumer(
+        ConsumerSpec(
+            name="registry",
+            stream="DUEDILIGENCE",
+            filter_subject="duediligence.>",
+            handlers={"duediligence.rating.published.v1": organizations.apply_due_diligence_rating},
+        )
     )
-    runtime = ServiceRuntime(settings, migrations_dir=MIGRATIONS, consumers=[ratings])
-    organizations.db = runtime.db
     app = build_app(
         settings,
         runtime,
