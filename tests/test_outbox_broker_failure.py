@@ -50,3 +50,29 @@ def test_nats_down_during_200_creates_loses_and_duplicates_nothing(
                 collector.stop()
     finally:
         server.stop()
+
+
+def test_events_pending_when_the_service_stops_are_sent_after_it_restarts(
+    tmp_path: Path, data_dir: Path, db_target: DatabaseTarget
+) -> None:
+    server = NatsServer(tmp_path / "nats").start()
+    settings = registry_settings(data_dir, server.url, db_target)
+    try:
+        with running_registry(settings) as registry:
+            server.stop()
+            created = [
+                registry.client.post("/v1/organizations", json=org_body(f"Colectivo {word}")).json()["id"]
+                for word in ("Ceiba", "Colibrí", "Maíz")
+            ]
+        # The registry is gone with three events still in its outbox; NATS comes back first.
+        server.start()
+        collector = EventCollector(server.url, "registry.>").start()
+        try:
+            with running_registry(settings):
+                events = collector.wait_for(3, timeout=30)
+            assert [e.data["organization"]["id"] for e in events] == created
+            assert len({e.id for e in collector.events}) == 3
+        finally:
+            collector.stop()
+    finally:
+        server.stop()
