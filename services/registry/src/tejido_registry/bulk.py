@@ -10,7 +10,9 @@ same file twice changes nothing the second time.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -59,6 +61,19 @@ class ImportReport(BaseModel):
     errors: list[RowError] = []
     errors_truncated: bool = False
     warnings: list[str] = []
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """A batch allocates many short-lived objects and frees them all at its end: the cyclic garbage
+    collector walking them meanwhile is pure overhead (a large share of import time)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass
@@ -157,7 +172,7 @@ class BulkImporter:
                 )
         counts = {"created": 0, "updated": 0, "unchanged": 0}
         try:
-            with self.service.db.session() as session:
+            with gc_paused(), self.service.db.session() as session:
                 counts = self._write_batch(session, valid)
         except IntegrityError:
             # A concurrent writer took an identifier mid-batch: redo this batch row by row.

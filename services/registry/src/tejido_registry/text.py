@@ -20,11 +20,18 @@ STOPWORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=200_000)
+def _word(word: str) -> str:
+    return _NON_ALNUM.sub(" ", unidecode(_APOSTROPHES.sub("", word)).lower()).strip()
+
+
 @lru_cache(maxsize=65_536)
 def normalize(text: str) -> str:
-    """Lower-case ASCII words separated by single spaces; apostrophes vanish (J'Pas → jpas)."""
-    ascii_text = unidecode(_APOSTROPHES.sub("", text)).lower()
-    return _NON_ALNUM.sub(" ", _APOSTROPHES.sub("", ascii_text)).strip()
+    """Lower-case ASCII words separated by single spaces; apostrophes vanish (J'Pas → jpas).
+
+    Words repeat across names and missions far more than whole texts do, so they are cached one by one.
+    """
+    return " ".join(part for part in map(_word, text.split()) if part)
 
 
 def name_key(name: str) -> str:

@@ -3,6 +3,7 @@ taxonomy codes, ISO codes and money (which always carries a currency)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Annotated, Any
@@ -14,9 +15,12 @@ from tejido_common.taxonomy import Taxonomy, check_code, check_currency, taxonom
 CENT = Decimal("0.01")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def printable(value: str) -> str:
     """Control characters (NUL above all: PostgreSQL cannot store it) have no place in text fields."""
-    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+    if _CONTROL.search(value):
         raise ValueError("contains control characters")
     return value
 
