@@ -33,6 +33,8 @@ def test_create_get_and_normalize(registry: RunningRegistry) -> None:
     assert org["identity"]["aliases"] == ["Consciousness Group"]
     got = registry.client.get(f"/v1/organizations/{org['id']}")
     assert got.status_code == 200 and got.json() == org
+    # Search pages are served from the stored documents without re-validation: same shape, same values.
+    assert registry.client.get("/v1/organizations").json()["items"] == [org]
 
 
 def test_list_filters_and_cursor_pagination(registry: RunningRegistry) -> None:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 
 from tejido_common.http import parse_if_match, problem_responses, set_etag
 from tejido_registry.schemas import (
@@ -113,10 +114,11 @@ Search = Annotated[SearchParams, Depends(search_params)]
 
 
 @router.get("", response_model=OrganizationPage, responses=PROBLEMS)
-def search_organizations(service: Service, params: Search) -> OrganizationPage:
+def search_organizations(service: Service, params: Search) -> JSONResponse:
     """Search and list organizations (archived ones only when asked for, or in the modified_since feed).
     Key people are never part of the results."""
-    return service.search(params)
+    # The page is built from stored, already validated profiles: skip FastAPI's re-validation.
+    return JSONResponse(service.search(params))
 
 
 @router.post("/{org_id}:archive", response_model=Organization, responses=PROBLEMS)

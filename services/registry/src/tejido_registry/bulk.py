@@ -313,15 +313,15 @@ def export_rows(service: OrganizationService, params: SearchParams, fmt: Format)
     params.limit = service.page_size_max
     while True:
         page = service.search(params)
-        for org in page.items:
+        for org in page["items"]:
             if fmt == "csv":
                 row = row_from_organization(org)
                 yield _csv_line([row[h] for h in HEADER])
             else:
-                yield json.dumps(org.model_dump(mode="json"), ensure_ascii=False) + "\n"
-        if not page.next_cursor:
+                yield json.dumps(org, ensure_ascii=False) + "\n"
+        if not page["next_cursor"]:
             return
-        params.cursor = page.next_cursor
+        params.cursor = page["next_cursor"]
 
 
 class _Line:

@@ -40,7 +40,6 @@ from tejido_registry.schemas import (
     Organization,
     OrganizationCreate,
     OrganizationHistory,
-    OrganizationPage,
     OrganizationVersion,
     People,
     Person,
@@ -76,6 +75,30 @@ def to_model(row: OrganizationRow) -> Organization:
             **row.profile,
         }
     )
+
+
+def _iso(value: datetime | None) -> str | None:
+    """The same text pydantic writes for a UTC datetime."""
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def public_dict(row: OrganizationRow) -> dict[str, Any]:
+    """The public profile as JSON-ready data, straight from the stored document (validated when it was
+    written): what search pages and exports serve, without re-validating every profile they list."""
+    if not all(section in row.profile for section in SECTIONS):
+        return to_model(row).model_dump(mode="json")  # written before a section existed: fill defaults
+    due_diligence = {"band": row.dd_band, "rated_at": _iso(row.dd_rated_at)} if row.dd_band else None
+    return {
+        "id": row.id,
+        "status": row.status,
+        "version": row.version,
+        "created_at": _iso(row.created_at),
+        "updated_at": _iso(row.updated_at),
+        "archived_at": _iso(row.archived_at),
+        **{section: row.profile[section] for section in SECTIONS},
+        "completeness": completeness(row.profile, row.people),
+        "due_diligence": due_diligence,
+    }
 
 
 def facets_of(org: OrganizationCreate) -> list[tuple[str, str]]:
@@ -233,7 +256,8 @@ class OrganizationService:
         next_cursor = encode_cursor([items[-1].version]) if len(rows) > size else None
         return OrganizationHistory(organization_id=org_id, items=items, next_cursor=next_cursor)
 
-    def search(self, p: SearchParams) -> OrganizationPage:
+    def search(self, p: SearchParams) -> dict[str, Any]:
+        """A page shaped like :class:`OrganizationPage`, as JSON-ready data (see :func:`public_dict`)."""
         tax = taxonomy()
         descending = p.sort.startswith("-")
         sort_key = p.sort.lstrip("-")
@@ -315,7 +339,7 @@ class OrganizationService:
             rows = OrganizationRepository(session).search(
                 flt, Sort(sort_key, descending), after=after, limit=size + 1
             )
-        items = [to_model(r) for r in rows[:size]]
+        items = [public_dict(r) for r in rows[:size]]
         next_cursor = None
         if len(rows) > size:
             last = rows[size - 1]
@@ -326,7 +350,7 @@ class OrganizationService:
                 "completeness": last.completeness,
             }[sort_key]
             next_cursor = encode_cursor([p.sort, value, last.id])
-        return OrganizationPage(items=items, next_cursor=next_cursor, limit=size)
+        return {"items": items, "next_cursor": next_cursor, "limit": size}
 
     # -- writes ---------------------------------------------------------------------------------
     def create(self, payload: OrganizationCreate, *, allow_duplicate: bool = False) -> Organization:
