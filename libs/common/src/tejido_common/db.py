@@ -50,6 +50,10 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
+        # The default 2 MB page cache thrashes once a registry holds tens of thousands of profiles.
+        cur.execute("PRAGMA cache_size=-131072")
+        cur.execute("PRAGMA mmap_size=268435456")
+        cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -109,6 +113,17 @@ class Database:
         if self.schema:
             with self.engine.begin() as conn:
                 conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+
+    def analyze(self) -> None:
+        """Refresh the SQLite query planner's statistics, approximately (bounded work even on big
+        tables). Without them SQLite guesses, and picks poor plans for multi-filter searches.
+        PostgreSQL keeps its own statistics current (autovacuum)."""
+        if not self.sqlite:
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
 
     def ping(self) -> None:
         with self.read_engine.connect() as conn:

@@ -83,6 +83,7 @@ class ServiceRuntime:
     def migrate(self) -> None:
         if self.migrations_dir is not None:
             upgrade(self.db, self.migrations_dir)
+        self.db.analyze()
 
     async def start(self) -> None:
         await asyncio.to_thread(self.migrate)

@@ -43,6 +43,7 @@ READ_ONLY_FIELDS = (
     "due_diligence",
 )
 MAX_REPORTED_ERRORS = 10_000
+ANALYZE_AFTER_ROWS = 1_000
 
 
 class RowError(BaseModel):
@@ -145,6 +146,8 @@ class BulkImporter:
                 batch = []
         if batch:
             self._import_batch(batch)
+        if self.report.created + self.report.updated >= ANALYZE_AFTER_ROWS:
+            self.service.db.analyze()  # a big import changes what the search planner should expect
         return self.report
 
     # -- per batch ------------------------------------------------------------------------------

@@ -25,6 +25,18 @@ class OrganizationRow(SQLModel, table=True):
         Index("ix_organizations_sort_name", "sort_name", "id"),
         Index("ix_organizations_completeness", "completeness", "id"),
         Index("ix_organizations_dd_band", "dd_band"),
+        Index(
+            "ix_organizations_search",
+            "country",
+            "actor_type",
+            "status",
+            "id",
+            "sort_name",
+            "updated_at",
+            "completeness",
+            "willing_to_cooperate",
+            "dd_band",
+        ),
     )
 
     id: str = Field(sa_column=Column(String(36), primary_key=True))

@@ -29,6 +29,25 @@ SORT_COLUMNS: dict[str, Any] = {
 }
 
 
+FACET_ORDER = {
+    name: i
+    for i, name in enumerate(
+        (
+            "subdivision",
+            "need_kind",
+            "offer_kind",
+            "program_area",
+            "government_level",
+            "cso_subtype",
+            "population",
+            "area_country",
+            "social_indicator",
+            "language",
+        )
+    )
+}
+
+
 @dataclass
 class OrganizationFilter:
     statuses: Sequence[str] = ()
@@ -183,9 +202,11 @@ class OrganizationRepository:
     def search(
         self, flt: OrganizationFilter, sort: Sort, *, after: list[Any] | None, limit: int
     ) -> list[OrganizationRow]:
-        stmt = select(OrganizationRow).where(*self._conditions(flt))
+        """Two steps: the ids of one page (narrow columns only, index-covered where possible), then
+        those organizations' rows, whose profile documents are large."""
         column = SORT_COLUMNS[sort.key]
         key_col, id_col = col(column), col(OrganizationRow.id)
+        stmt = select(id_col).where(*self._conditions(flt))
         if after is not None:
             value, last_id = after
             if sort.key == "created":
@@ -198,7 +219,11 @@ class OrganizationRepository:
             order = [id_col.desc() if sort.descending else id_col]
         else:
             order = [key_col.desc(), id_col.desc()] if sort.descending else [key_col, id_col]
-        return list(self.session.scalars(stmt.order_by(*order).limit(limit)))
+        ids = list(self.session.scalars(stmt.order_by(*order).limit(limit)))
+        if not ids:
+            return []
+        rows = {r.id: r for r in self.session.scalars(select(OrganizationRow).where(id_col.in_(ids)))}
+        return [rows[i] for i in ids if i in rows]
 
     def _conditions(self, flt: OrganizationFilter) -> list[ColumnElement[bool]]:
         org = OrganizationRow
@@ -217,23 +242,34 @@ class OrganizationRepository:
             conds.append(col(org.dd_band).in_(flt.dd_bands))
         if flt.modified_since is not None:
             conds.append(col(org.updated_at) >= flt.modified_since)
-        facet = OrganizationFacetRow
-        for name, values in flt.facets.items():
-            sub = select(col(facet.organization_id)).where(
-                col(facet.facet) == name, col(facet.value).in_(values)
-            )
-            conds.append(col(org.id).in_(sub))
-        for prefix in flt.term_prefixes:
-            sub = select(col(facet.organization_id)).where(
-                col(facet.facet) == "term",
-                col(facet.value) >= prefix,
-                col(facet.value) < _prefix_upper_bound(prefix),
-            )
-            conds.append(col(org.id).in_(sub))
         if flt.identifier is not None:
             ident = OrganizationIdentifierRow
             sub = select(col(ident.organization_id)).where(
                 col(ident.scheme) == flt.identifier[0], col(ident.value) == flt.identifier[1]
             )
             conds.append(col(org.id).in_(sub))
+        facet = OrganizationFacetRow
+        # Search words first (usually the most selective), then facets from the most to the least
+        # selective in practice.
+        checks: list[tuple[str, Any]] = [
+            ("term", and_(col(facet.value) >= p, col(facet.value) < _prefix_upper_bound(p)))
+            for p in flt.term_prefixes
+        ]
+        checks += [
+            (name, col(facet.value).in_(flt.facets[name]))
+            for name in sorted(flt.facets, key=lambda n: FACET_ORDER.get(n, len(FACET_ORDER)))
+        ]
+        # Without a filter on the organizations' own columns the most selective check drives the
+        # search (an IN list, in id order); every other check is a probe of the facet primary key
+        # for each candidate, never a list of, say, every Spanish-speaking organization.
+        drive = not (flt.countries or flt.actor_types or flt.identifier)
+        for i, (name, value_cond) in enumerate(checks):
+            if drive and i == 0:
+                sub = select(col(facet.organization_id)).where(col(facet.facet) == name, value_cond)
+                conds.append(col(org.id).in_(sub))
+            else:
+                probe = select(col(facet.organization_id)).where(
+                    col(facet.facet) == name, value_cond, col(facet.organization_id) == col(org.id)
+                )
+                conds.append(probe.exists())
         return conds
