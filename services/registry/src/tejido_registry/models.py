@@ -63,7 +63,7 @@ class OrganizationFacetRow(SQLModel, table=True):
     """One row per (facet, value) an organization has: program_area, subdivision, language, …"""
 
     __tablename__ = "organization_facets"
-    __table_args__ = (Index("ix_organization_facets_org", "organization_id"),)
+    __table_args__ = (Index("ix_organization_facets_probe", "organization_id", "facet", "value"),)
 
     facet: str = Field(sa_column=Column(String(40), primary_key=True))
     value: str = Field(sa_column=Column(String(120), primary_key=True))
