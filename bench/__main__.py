@@ -1,0 +1,125 @@
+"""``python -m bench {import,search,all,data}``: see bench/README.md."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.data import DEFAULT_SEED, OrgGenerator, write_csv
+from bench.harness import log, write_results
+from bench.import_bench import print_import, run_import
+from bench.search_bench import print_search, run_search
+
+
+def _backends(args: argparse.Namespace) -> list[str]:
+    backend = args.backend or ("postgresql" if args.postgres else "sqlite")
+    if backend in ("postgresql", "both") and not args.postgres:
+        raise SystemExit(f"--backend {backend} needs --postgres URL (or TEJIDO_BENCH_POSTGRES)")
+    return ["sqlite", "postgresql"] if backend == "both" else [backend]
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default=os.environ.get("TEJIDO_BENCH_POSTGRES") or None,
+        help="PostgreSQL URL (a throwaway schema is created and dropped); alone, runs on PostgreSQL",
+    )
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), help="default: sqlite")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="data generator seed")
+    parser.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=900.0,
+        help="longest wait (s) for the outbox to publish every event between phases",
+    )
+
+
+def _import_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rows", type=int, default=10_000, help="rows of the imported CSV file")
+    parser.add_argument("--baseline-rows", type=int, default=300, help="organizations registered one by one")
+
+
+def _search_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--orgs", type=int, default=100_000, help="organizations loaded before searching")
+    parser.add_argument("--chunk", type=int, default=10_000, help="rows per import request while loading")
+    parser.add_argument("--requests", type=int, default=200, help="measured requests per query")
+    parser.add_argument("--warmup", type=int, default=20, help="unmeasured requests per query first")
+    parser.add_argument(
+        "--query-budget", type=float, default=120.0, help="at most this many seconds of requests per query"
+    )
+    parser.add_argument(
+        "--analyze", action="store_true", help="run ANALYZE after loading (the registry never does)"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="Tejido benchmarks")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_import = sub.add_parser("import", help="bulk import throughput vs one-by-one registration")
+    _import_args(p_import)
+    _common(p_import)
+    p_search = sub.add_parser("search", help="search latency percentiles at --orgs organizations")
+    _search_args(p_search)
+    _common(p_search)
+    p_all = sub.add_parser("all", help="import then search, with their defaults")
+    _import_args(p_all)
+    _search_args(p_all)
+    _common(p_all)
+    p_data = sub.add_parser("data", help="write the generated organizations to a CSV file (no benchmark)")
+    p_data.add_argument("--rows", type=int, default=10_000)
+    p_data.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p_data.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+
+    if args.command == "data":
+        start = time.perf_counter()
+        write_csv(args.out, OrgGenerator(seed=args.seed).orgs(args.rows))
+        log(f"wrote {args.rows:,} organizations to {args.out} in {time.perf_counter() - start:.1f}s")
+        return 0
+
+    backends = _backends(args)
+    results: dict[str, Any] = {}
+    if args.command in ("import", "all"):
+        results["import"] = []
+        for backend in backends:
+            result = run_import(
+                backend,
+                args.postgres,
+                rows=args.rows,
+                baseline_rows=args.baseline_rows,
+                seed=args.seed,
+                drain_timeout=args.drain_timeout,
+            )
+            results["import"].append(result)
+            print_import(result)
+    if args.command in ("search", "all"):
+        results["search"] = []
+        for backend in backends:
+            result = run_search(
+                backend,
+                args.postgres,
+                orgs=args.orgs,
+                chunk=args.chunk,
+                requests=args.requests,
+                warmup=args.warmup,
+                seed=args.seed,
+                drain_timeout=args.drain_timeout,
+                query_budget=args.query_budget,
+                analyze=args.analyze,
+            )
+            results["search"].append(result)
+            print_search(result)
+    recorded = {k: v for k, v in vars(args).items() if k != "postgres"}
+    recorded["postgres"] = bool(args.postgres)  # never write connection strings to results
+    path = write_results(args.command, recorded, results)
+    print(f"\nresults: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
