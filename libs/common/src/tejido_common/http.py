@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Protocol, TypeVar
 
-from fastapi import Response
+from fastapi import Header, Response
 
 from tejido_common.problems import Problem, Unprocessable, field_error
 
@@ -14,9 +14,19 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": Problem, "content": {"application/problem+json": {}}} for code in codes}
 
 
-def set_etag(response: Response, version: int) -> None:
+class Versioned(Protocol):
+    @property
+    def version(self) -> int: ...
+
+
+V = TypeVar("V", bound=Versioned)
+IfMatch = Annotated[str | None, Header(description='ETag of the version you read, e.g. W/"3"')]
+
+
+def with_etag(response: Response, resource: V) -> V:
     """Versions are the ETags: a client sends one back in ``If-Match`` to avoid lost updates."""
-    response.headers["ETag"] = f'W/"{version}"'
+    response.headers["ETag"] = f'W/"{resource.version}"'
+    return resource
 
 
 def parse_if_match(value: str | None) -> int | None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from tejido_common.http import parse_if_match, problem_responses, set_etag
+from tejido_common.http import IfMatch, parse_if_match, problem_responses, with_etag
 from tejido_registry.schemas import (
     SECTIONS,
     Organization,
@@ -31,12 +31,6 @@ def get_service(request: Request) -> OrganizationService:
 
 
 Service = Annotated[OrganizationService, Depends(get_service)]
-IfMatch = Annotated[str | None, Header(description='ETag of the version you read, e.g. W/"3"')]
-
-
-def _etag(response: Response, org: Organization) -> Organization:
-    set_etag(response, org.version)
-    return org
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Organization, responses=PROBLEMS)
@@ -52,7 +46,7 @@ def register_organization(
     alias in the same country). Emits ``registry.organization.registered.v1``."""
     org = service.create(body, allow_duplicate=allow_duplicate)
     response.headers["Location"] = f"/v1/organizations/{org.id}"
-    return _etag(response, org)
+    return with_etag(response, org)
 
 
 def search_params(
@@ -124,7 +118,7 @@ def search_organizations(service: Service, params: Search) -> JSONResponse:
 @router.post("/{org_id}:archive", response_model=Organization, responses=PROBLEMS)
 def archive_organization(org_id: str, service: Service, response: Response) -> Organization:
     """Archive an organization (idempotent). Emits ``registry.organization.archived.v1`` once."""
-    return _etag(response, service.archive(org_id))
+    return with_etag(response, service.archive(org_id))
 
 
 @router.get("/{org_id}", response_model=Organization, responses=PROBLEMS)
@@ -134,7 +128,7 @@ def get_organization(
     response: Response,
     as_of: Annotated[datetime | None, Query(description="the profile as it was at this time")] = None,
 ) -> Organization:
-    return _etag(response, service.get(org_id, as_of=as_of))
+    return with_etag(response, service.get(org_id, as_of=as_of))
 
 
 @router.patch("/{org_id}", response_model=Organization, responses=PROBLEMS)
@@ -144,7 +138,7 @@ def update_organization(
     """Partially update sections (JSON merge patch; null clears a field). Emits
     ``registry.organization.updated.v1`` with the changed fields, only if something changed."""
     changes = body.model_dump(exclude_unset=True)
-    return _etag(response, service.update(org_id, changes, if_match=parse_if_match(if_match)))
+    return with_etag(response, service.update(org_id, changes, if_match=parse_if_match(if_match)))
 
 
 @router.get("/{org_id}/history", response_model=OrganizationHistory, responses=PROBLEMS)
@@ -173,7 +167,7 @@ def _section_routes(section: str, model: type[Any]) -> None:
     """GET, PATCH (merge) and PUT (replace) of one profile section as its own sub-resource."""
 
     def read(org_id: str, service: Service, response: Response) -> Any:
-        org = _etag(response, service.get(org_id))
+        org = with_etag(response, service.get(org_id))
         return getattr(org, section)
 
     def patch(
@@ -183,12 +177,12 @@ def _section_routes(section: str, model: type[Any]) -> None:
         body: dict[str, Any],
         if_match: IfMatch = None,
     ) -> Any:
-        org = _etag(response, service.update(org_id, {section: body}, if_match=parse_if_match(if_match)))
+        org = with_etag(response, service.update(org_id, {section: body}, if_match=parse_if_match(if_match)))
         return getattr(org, section)
 
     def put(org_id: str, service: Service, response: Response, body: Any, if_match: IfMatch = None) -> Any:
         payload = body.model_dump(mode="json", exclude_unset=True)
-        org = _etag(
+        org = with_etag(
             response,
             service.update(org_id, {section: payload}, if_match=parse_if_match(if_match), replace=True),
         )

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from tejido_common.http import parse_if_match, problem_responses, set_etag
+from tejido_common.http import IfMatch, parse_if_match, problem_responses, with_etag
 from tejido_registry.alliances.schemas import (
     Alliance,
     AllianceCreate,
@@ -33,12 +33,6 @@ def get_service(request: Request) -> AllianceService:
 
 
 Service = Annotated[AllianceService, Depends(get_service)]
-IfMatch = Annotated[str | None, Header(description='ETag of the version you read, e.g. W/"3"')]
-
-
-def _etag(response: Response, alliance: Alliance) -> Alliance:
-    set_etag(response, alliance.version)
-    return alliance
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Alliance, responses=PROBLEMS)
@@ -47,7 +41,7 @@ def create_alliance(body: AllianceCreate, service: Service, response: Response) 
     Emits ``registry.alliance.created.v1``."""
     alliance = service.create(body)
     response.headers["Location"] = f"/v1/alliances/{alliance.id}"
-    return _etag(response, alliance)
+    return with_etag(response, alliance)
 
 
 @router.get("", response_model=AlliancePage, responses=PROBLEMS)
@@ -85,12 +79,12 @@ def transition_alliance(
     commitments → established → concluded, or dissolved from any non-terminal stage; one step back
     from negotiation or trial. 409 names ``to_stage`` for an illegal move, or each missing field when
     a gate is not met. Emits ``registry.alliance.stage_changed.v1``."""
-    return _etag(response, service.transition(alliance_id, body, if_match=parse_if_match(if_match)))
+    return with_etag(response, service.transition(alliance_id, body, if_match=parse_if_match(if_match)))
 
 
 @router.get("/{alliance_id}", response_model=Alliance, responses=PROBLEMS)
 def get_alliance(alliance_id: str, service: Service, response: Response) -> Alliance:
-    return _etag(response, service.get(alliance_id))
+    return with_etag(response, service.get(alliance_id))
 
 
 @router.patch("/{alliance_id}", response_model=Alliance, responses=PROBLEMS)
@@ -100,7 +94,7 @@ def update_alliance(
     """JSON merge patch of the non-stage fields (null clears a field). Emits
     ``registry.alliance.updated.v1`` with the changed fields, only if something changed."""
     changes = body.model_dump(exclude_unset=True)
-    return _etag(response, service.update(alliance_id, changes, if_match=parse_if_match(if_match)))
+    return with_etag(response, service.update(alliance_id, changes, if_match=parse_if_match(if_match)))
 
 
 @router.get("/{alliance_id}/history", response_model=AllianceHistory, responses=PROBLEMS)
@@ -118,7 +112,7 @@ def add_party(
     """Add a party (an existing, non-archived organization). Emits ``registry.alliance.party_added.v1``."""
     alliance = service.add_party(alliance_id, body, if_match=parse_if_match(if_match))
     response.headers["Location"] = f"/v1/alliances/{alliance_id}/parties/{body.organization_id}"
-    return _etag(response, alliance)
+    return with_etag(response, alliance)
 
 
 @router.get("/{alliance_id}/parties/{organization_id}", response_model=Party, responses=PROBLEMS)
@@ -138,7 +132,7 @@ def update_party(
     """Merge patch of one party's role, contribution, expected benefit or legitimacy sought. Emits
     ``registry.alliance.updated.v1``."""
     changes = body.model_dump(exclude_unset=True)
-    return _etag(
+    return with_etag(
         response,
         service.update_party(alliance_id, organization_id, changes, if_match=parse_if_match(if_match)),
     )
@@ -150,7 +144,7 @@ def remove_party(
 ) -> Alliance:
     """Remove a party. Refused (409) if fewer than two parties would remain past prospecting, for the
     last party, or while it signs an agreement. Emits ``registry.alliance.party_removed.v1``."""
-    return _etag(
+    return with_etag(
         response, service.remove_party(alliance_id, organization_id, if_match=parse_if_match(if_match))
     )
 

@@ -30,7 +30,9 @@ def upgrade() -> None:
     # Probing "does this organization have facet f with a value in range r" (search words) must seek
     # the organization first: the primary key would walk every organization that has that word.
     op.drop_index("ix_organization_facets_org", "organization_facets")
-    op.create_index("ix_organization_facets_probe", "organization_facets", ["organization_id", "facet", "value"])
+    op.create_index(
+        "ix_organization_facets_probe", "organization_facets", ["organization_id", "facet", "value"]
+    )
 
 
 def downgrade() -> None:
