@@ -31,6 +31,7 @@ from sqlmodel import col
 from tejido_common.natsserver import NatsServer
 from tejido_common.outbox import OutboxRow
 from tejido_common.testing import DatabaseTarget, database_target
+from tejido_registry.settings import RegistrySettings
 from tejido_registry.testing import RunningRegistry, registry_settings, running_registry
 
 RESULTS_DIR = Path(__file__).parent / "results"
@@ -61,9 +62,23 @@ class Environment:
         return {"seconds": round(time.perf_counter() - start, 2), "pending_after": pending}
 
     def analyze(self) -> None:
-        """Refresh the query planner's statistics (ANALYZE), which the registry never does itself."""
+        """Refresh the query planner's statistics of the registry's own tables (``--analyze``)."""
         with self.registry.db.engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
+            if self.backend == "sqlite":
+                conn.execute(text("ANALYZE"))
+                return
+            tables = conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+            ).scalars()
+            for table in list(tables):
+                conn.execute(text(f'ANALYZE "{table}"'))
+
+    def database_files(self) -> dict[str, int]:
+        """SQLite: sizes in bytes of the database file and its write-ahead log."""
+        if self.backend != "sqlite":
+            return {}
+        path = Path(self.registry.db.engine.url.database or "")
+        return {f.name: f.stat().st_size for f in (path, path.with_name(path.name + "-wal")) if f.exists()}
 
     def table_rows(self) -> dict[str, int]:
         out = {}
@@ -97,7 +112,10 @@ def environment(backend: str, postgres_url: str | None = None) -> Iterator[Envir
         nats = NatsServer(workdir / "nats").start()
         try:
             with _database(backend, postgres_url) as target:
-                settings = registry_settings(workdir / "data", nats.url, target)
+                # the production outbox poll interval, not the test suite's faster one
+                settings = registry_settings(workdir / "data", nats.url, target).model_copy(
+                    update={"outbox_poll_seconds": RegistrySettings().outbox_poll_seconds}
+                )
                 with (
                     running_registry(settings) as registry,
                     httpx.Client(base_url=registry.url, timeout=LONG_TIMEOUT) as client,

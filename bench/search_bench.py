@@ -244,6 +244,7 @@ def run_search(
             env.analyze()
             log("ANALYZE done")
         tables = env.table_rows()
+        files = env.database_files()
         rng = random.Random(seed + 7)
         queries: dict[str, Any] = {}
         for query in QUERIES:
@@ -261,6 +262,7 @@ def run_search(
         "analyzed": analyze,
         "loading": loading,
         "tables": tables,
+        "database_files": files,
         "queries": queries,
         "target": {
             "filtered_p95_ms": TARGET_P95_MS,
