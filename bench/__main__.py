@@ -53,7 +53,9 @@ def _search_args(parser: argparse.ArgumentParser) -> None:
         "--query-budget", type=float, default=120.0, help="at most this many seconds of requests per query"
     )
     parser.add_argument(
-        "--analyze", action="store_true", help="run ANALYZE on the registry's tables after loading"
+        "--analyze",
+        action="store_true",
+        help="after loading: SQLite ANALYZE, PostgreSQL VACUUM (ANALYZE) of the registry's tables",
     )
 
 

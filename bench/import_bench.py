@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.data import OrgGenerator, write_csv
-from bench.harness import Environment, environment, latency_summary, log, table
+from bench.harness import Environment, environment, latency_summary, log, settle_memory, table
 from tejido_registry.tabular import record_from_row
 
 TARGET_ROWS_PER_SECOND = 1000.0  # on SQLite
@@ -101,6 +101,8 @@ def run_import(
         generated = time.perf_counter() - t0
         size = csv_path.stat().st_size
         log(f"generated {rows + baseline_rows:,} organizations in {generated:.1f}s ({size / 1e6:.1f} MB CSV)")
+        del generator
+        settle_memory()
 
         baseline = register_one_by_one(env, bodies)
         log(f"baseline: {baseline['rows_per_s']:.1f} rows/s ({baseline['failed']} failed)")

@@ -23,7 +23,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.data import FREQUENT_WORDS, Hint, OrgGenerator, write_csv
-from bench.harness import Environment, environment, latency_summary, log, percentile, table
+from bench.harness import (
+    Environment,
+    environment,
+    latency_summary,
+    log,
+    percentile,
+    settle_memory,
+    table,
+)
 from bench.import_bench import post_csv
 
 TARGET_P95_MS = 50.0  # filtered search, at 100,000 organizations
@@ -242,7 +250,8 @@ def run_search(
         hints, load_info, loading = load(env, orgs, chunk, seed, drain_timeout)
         if analyze:
             env.analyze()
-            log("ANALYZE done")
+            log("ANALYZE done" if backend == "sqlite" else "VACUUM (ANALYZE) done")
+        settle_memory()
         tables = env.table_rows()
         files = env.database_files()
         rng = random.Random(seed + 7)
