@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 import nats
 import pytest
 import uvicorn
@@ -111,6 +112,15 @@ class ServerThread:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def service_client(base_url: str, settings: Any = None, **kwargs: Any) -> httpx.Client:
+    """The HTTP client tests use to call one service directly, as the gateway would.
+
+    Every service test builds its client here, so that how the gateway vouches for the caller to a
+    service (``settings`` is the called service's settings) changes in one place."""
+    kwargs.setdefault("timeout", 10)
+    return httpx.Client(base_url=base_url, **kwargs)
 
 
 class EventCollector:

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tejido_common.testing import DatabaseTarget, ServerThread, wait_until
+from tejido_common.testing import DatabaseTarget, ServerThread, service_client, wait_until
 from tejido_registry.app import create_app
 from tejido_registry.settings import RegistrySettings
 
@@ -45,7 +45,7 @@ def registry_settings(
 def running_registry(settings: RegistrySettings) -> Iterator[RunningRegistry]:
     """The real registry app served over HTTP on a free port, ready (database and NATS reachable)."""
     app = create_app(settings)
-    with ServerThread(app) as server, httpx.Client(base_url=server.url, timeout=10) as client:
+    with ServerThread(app) as server, service_client(server.url, settings) as client:
         wait_until(lambda: client.get("/readyz").status_code == 200, message="registry ready")
         yield RunningRegistry(server.url, app, settings, client)
 
