@@ -82,7 +82,7 @@ async def test_failing_first_delivery_still_applies_each_event_exactly_once(setu
             raise RuntimeError("transient failure")  # rolls back the insert above
 
     consumer = EventConsumer(
-        ConsumerSpec("testsvc", "TESTPROD", "testprod.>", handlers={TYPE: handler}),
+        ConsumerSpec("testsvc", "TESTPROD", "testprod.>", handlers={TYPE: handler}, known_types={TYPE}),
         db,
         broker,
         max_deliveries=5,
@@ -130,7 +130,7 @@ async def test_poison_messages_go_to_dead_letter_after_retry_limit(setup, nats_s
     await js.subscribe("deadletter.>", cb=collect, ordered_consumer=True)
 
     consumer = EventConsumer(
-        ConsumerSpec("testsvc", "TESTPROD", "testprod.>", handlers={TYPE: handler}),
+        ConsumerSpec("testsvc", "TESTPROD", "testprod.>", handlers={TYPE: handler}, known_types={TYPE}),
         db,
         broker,
         max_deliveries=3,
@@ -172,6 +172,7 @@ async def test_consumer_survives_server_restart(
             "TESTPROD",
             "testprod.>",
             handlers={TYPE: lambda s, e: s.execute(insert(effects).values(event_id=e.id))},
+            known_types={TYPE},
         ),
         db,
         broker,

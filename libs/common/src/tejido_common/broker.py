@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import nats
 from nats.aio.client import Client
@@ -27,9 +28,15 @@ log = get_logger(__name__)
 class StreamSpec:
     name: str
     subjects: list[str]
-    # Window inside which JetStream drops a re-published Nats-Msg-Id (the relay's crash window).
-    duplicate_window_seconds: float = 600.0
+    # Window inside which JetStream drops a re-published Nats-Msg-Id (the relay's crash window). It
+    # must outlast the longest outage of a relay that published rows but had not marked them.
+    duplicate_window_seconds: float = 86_400.0
     max_age_seconds: float = 0.0  # 0 keeps messages until limits are reached
+    max_bytes: int = -1
+    replicas: int = 1
+    # Only the producing service reconciles its stream's settings; a consumer merely creates a missing
+    # stream (so it can subscribe before the producer ever ran) and never overrides the producer.
+    owned: bool = True
     extra: dict[str, object] = field(default_factory=dict)
 
     def config(self) -> StreamConfig:
@@ -41,14 +48,17 @@ class StreamSpec:
             discard=DiscardPolicy.OLD,
             duplicate_window=self.duplicate_window_seconds,
             max_age=self.max_age_seconds or None,
+            max_bytes=self.max_bytes,
+            num_replicas=self.replicas,
         )
 
 
-def service_stream(service: str) -> StreamSpec:
-    return StreamSpec(name=service.upper(), subjects=[f"{service}.>"])
+def service_stream(service: str, **settings: Any) -> StreamSpec:
+    return StreamSpec(name=service.upper(), subjects=[f"{service}.>"], **settings)
 
 
-DEAD_LETTER_STREAM = StreamSpec(name="DEADLETTER", subjects=[f"{DEAD_LETTER_PREFIX}.>"])
+# Shared by every service: whoever comes first creates it, nobody reconciles it.
+DEAD_LETTER_STREAM = StreamSpec(name="DEADLETTER", subjects=[f"{DEAD_LETTER_PREFIX}.>"], owned=False)
 
 
 class Broker:
@@ -152,14 +162,41 @@ class Broker:
                 await self.nc.close()
 
 
+def _drift(current: StreamConfig, wanted: StreamConfig) -> list[str]:
+    """The reconcilable settings that differ between the server's stream and ours."""
+    changed = []
+    if sorted(current.subjects or []) != sorted(wanted.subjects or []):
+        changed.append("subjects")
+    if abs((current.duplicate_window or 0) - (wanted.duplicate_window or 0)) > 0.001:
+        changed.append("duplicate_window")
+    if abs((current.max_age or 0) - (wanted.max_age or 0)) > 0.001:
+        changed.append("max_age")
+    if (current.max_bytes or -1) != (wanted.max_bytes or -1):
+        changed.append("max_bytes")
+    if (current.num_replicas or 1) != (wanted.num_replicas or 1):
+        changed.append("replicas")
+    return changed
+
+
 async def ensure_stream(js: JetStreamContext, spec: StreamSpec) -> None:
-    """Create the stream, or bring an existing one's subjects up to date. Safe to call repeatedly."""
+    """Create the stream, or bring an existing one's settings up to date (subjects, duplicate window,
+    max age, max bytes, replicas). Safe to call repeatedly. Storage type and retention cannot change
+    on a live stream in JetStream; we never change them."""
     try:
         info = await js.stream_info(spec.name)
     except NotFoundError:
         await js.add_stream(spec.config())
-        log.info("stream created", stream=spec.name, subjects=spec.subjects)
+        log.info("stream created", stream=spec.name, subjects=spec.subjects, replicas=spec.replicas)
         return
-    if sorted(info.config.subjects or []) != sorted(spec.subjects):
+    if not spec.owned:
+        return
+    changed = _drift(info.config, spec.config())
+    if not changed:
+        return
+    try:
         await js.update_stream(spec.config())
-        log.info("stream updated", stream=spec.name, subjects=spec.subjects)
+    except Exception as exc:
+        # E.g. R3 asked of a single server: serve on with the stream as it is, and say why, loudly.
+        log.error("stream settings not applied", stream=spec.name, changed=changed, error=str(exc))
+        return
+    log.info("stream updated", stream=spec.name, changed=changed)

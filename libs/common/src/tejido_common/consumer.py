@@ -2,31 +2,48 @@
 
 Each message's handler runs in one database transaction that also records the event id, and the
 message is acked only after that commit. A redelivered event whose id is already recorded is acked
-without running the handler again. A failing handler is retried with a growing delay; after
-``max_deliveries`` the message is copied to ``deadletter.<consumer>.<subject>`` and terminated.
+without running the handler again. A failing handler is retried after exponentially growing delays
+(``retry_delay`` x 5^(n-1), capped at ``max_retry_delay``); a slow one keeps its message with
+``in_progress`` signals. After ``max_deliveries`` the message is copied to
+``deadletter.<consumer>.<subject>`` and terminated; ``tejido deadletter replay`` re-publishes it.
+
+The durable consumer only subscribes to the types it has handlers for (every version of them): an
+event of a handled type but an unknown version (``….v2`` reaching a v1-only release) is logged,
+counted and dead-lettered with reason ``unknown-version`` — never recorded as processed — so a later
+release replays it. ``ConsumerSpec`` refuses handler keys that are not known event types.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import nats.errors
+import nats.js.errors
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
-from sqlalchemy import Column, String
+from sqlalchemy import Column, String, delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col
 
 from tejido_common.broker import Broker
 from tejido_common.context import bind_correlation_id
 from tejido_common.db import Database, UTCDateTime
-from tejido_common.events import Envelope, dead_letter_subject
+from tejido_common.events import EVENT_TYPE_RE, Envelope, dead_letter_subject, known_event_types
 from tejido_common.logging import get_logger
+from tejido_common.metrics import (
+    CONSUMER_APPLIED,
+    CONSUMER_DEAD_LETTERS,
+    CONSUMER_REDELIVERIES,
+    CONSUMER_UNKNOWN,
+    HANDLER_LATENCY,
+)
 
 log = get_logger(__name__)
 
@@ -42,20 +59,77 @@ class ProcessedEvent(SQLModel, table=True):
     processed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+def _subject_matches(pattern: str, subject: str) -> bool:
+    """NATS subject matching: ``*`` is one token, ``>`` the rest."""
+    want, have = pattern.split("."), subject.split(".")
+    for i, part in enumerate(want):
+        if part == ">":
+            return len(have) > i
+        if i >= len(have) or part not in ("*", have[i]):
+            return False
+    return len(want) == len(have)
+
+
+def type_family(event_type: str) -> str:
+    """``registry.organization.updated.v1`` → ``registry.organization.updated.*`` (every version)."""
+    return event_type.rsplit(".", 1)[0] + ".*"
+
+
 @dataclass
 class ConsumerSpec:
-    """``name`` is the durable consumer name (the consuming service, plus a suffix if it needs more)."""
+    """``name`` is the durable consumer name (the consuming service, plus a suffix if it needs more).
+
+    Handler keys must be known event types (a checked-in schema exists) matched by ``filter_subject``:
+    a typo would otherwise never match and every event would be skipped. ``known_types`` replaces the
+    checked-in list (tests of the machinery itself use made-up types)."""
 
     name: str
     stream: str
     filter_subject: str
     handlers: dict[str, Handler] = field(default_factory=dict)
-    # Called for event types without a handler; the default records and acks them (forward compatible).
+    # Called for event types without a handler. Leave it None: then the consumer subscribes only to
+    # the handled types, and an unknown version of one is dead-lettered, not silently recorded.
     fallback: Handler | None = None
+    known_types: Collection[str] | None = None
+
+    def __post_init__(self) -> None:
+        known = set(self.known_types if self.known_types is not None else known_event_types())
+        for key in self.handlers:
+            if not EVENT_TYPE_RE.match(key) or key not in known:
+                raise ValueError(
+                    f"consumer {self.name!r}: handler key {key!r} is not a known event type "
+                    "(no checked-in schema under tejido_common/event_schemas)"
+                )
+            if not _subject_matches(self.filter_subject, key):
+                raise ValueError(
+                    f"consumer {self.name!r}: handler key {key!r} "
+                    f"is outside its filter {self.filter_subject!r}"
+                )
+
+    def filter_subjects(self) -> list[str]:
+        """What the durable consumer subscribes to: every version of each handled type; the whole
+        ``filter_subject`` when a fallback wants everything (or there are no handlers)."""
+        if self.fallback is not None or not self.handlers:
+            return [self.filter_subject]
+        return sorted({type_family(key) for key in self.handlers})
+
+
+def retry_delay_for(delivery: int, base: float, cap: float) -> float:
+    """Delay before the next delivery after the ``delivery``-th failed: base x 5^(n-1), capped."""
+    return float(min(base * 5 ** max(delivery - 1, 0), cap))
 
 
 class PoisonMessage(Exception):
     """A message that can never be processed (e.g. not an envelope): dead-lettered at once."""
+
+    reason = "poison"
+
+
+class UnknownVersion(PoisonMessage):
+    """A subscribed type in a version this release has no handler for: dead-lettered (kept for replay
+    by a release that handles it), never recorded as processed."""
+
+    reason = "unknown-version"
 
 
 class EventConsumer:
@@ -69,17 +143,26 @@ class EventConsumer:
         retry_delay: float = 1.0,
         ack_wait: float = 30.0,
         batch: int = 64,
+        max_retry_delay: float = 600.0,
+        service: str = "",
+        executor: ThreadPoolExecutor | None = None,
     ):
         self.spec = spec
         self.db = db
         self.broker = broker
         self.max_deliveries = max_deliveries
         self.retry_delay = retry_delay
+        self.max_retry_delay = max_retry_delay
         self.ack_wait = ack_wait
         self.batch = batch
+        self.service = service or broker.name
+        # Handlers run on the backbone's own threads, never queued behind request handlers.
+        self._own_executor = executor is None
+        self.executor = executor or ThreadPoolExecutor(1, thread_name_prefix=f"consumer-{spec.name}")
         self._task: asyncio.Task[None] | None = None
         self.applied = 0
         self.dead_lettered = 0
+        self.unknown = 0
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.spec.name}-{self.spec.stream}")
@@ -87,10 +170,15 @@ class EventConsumer:
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Bounded: a handler stuck in its thread must never hang shutdown (or a test's teardown).
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError, Exception):
+                await asyncio.wait_for(self._task, 10)
+            self._task = None
+        if self._own_executor:
+            self.executor.shutdown(wait=False, cancel_futures=True)
 
     def _config(self) -> ConsumerConfig:
+        subjects = self.spec.filter_subjects()
         return ConsumerConfig(
             durable_name=self.spec.name,
             ack_policy=AckPolicy.EXPLICIT,
@@ -99,19 +187,41 @@ class EventConsumer:
             # We count deliveries ourselves to dead-letter; the server must never drop a message first.
             max_deliver=-1,
             max_ack_pending=1000,
-            filter_subject=self.spec.filter_subject,
+            filter_subject=subjects[0] if len(subjects) == 1 else None,
+            filter_subjects=subjects if len(subjects) > 1 else None,
         )
+
+    async def reconcile(self) -> None:
+        """Create the durable consumer, or update an existing one whose settings drifted from ours
+        (filter subjects, ack wait, limits): an old durable would otherwise keep its first config."""
+        js = self.broker.js
+        wanted = self._config()
+        try:
+            info = await js.consumer_info(self.spec.stream, self.spec.name)
+        except nats.js.errors.NotFoundError:
+            await js.add_consumer(self.spec.stream, config=wanted)
+            return
+        current = info.config
+        have = sorted(current.filter_subjects or ([current.filter_subject] if current.filter_subject else []))
+        want = sorted(wanted.filter_subjects or [wanted.filter_subject or ""])
+        drift = (
+            have != want
+            or abs((current.ack_wait or 0) - (wanted.ack_wait or 0)) > 0.001
+            or current.max_ack_pending != wanted.max_ack_pending
+            or current.max_deliver != wanted.max_deliver
+        )
+        if drift:
+            await js.add_consumer(self.spec.stream, config=wanted)  # create-or-update (server 2.10+)
+            log.info("consumer updated", consumer=self.spec.name, stream=self.spec.stream, filters=want)
 
     async def _run(self) -> None:
         backoff = 0.2
         while True:
             await self.broker.wait_ready()
             try:
-                sub = await self.broker.js.pull_subscribe(
-                    self.spec.filter_subject,
-                    durable=self.spec.name,
-                    stream=self.spec.stream,
-                    config=self._config(),
+                await self.reconcile()
+                sub = await self.broker.js.pull_subscribe_bind(
+                    durable=self.spec.name, stream=self.spec.stream
                 )
             except asyncio.CancelledError:
                 raise
@@ -154,15 +264,36 @@ class EventConsumer:
             for msg in msgs:
                 await self._handle(msg)
 
+    async def _keep_alive(self, msg: Msg) -> None:
+        """Tell the server a slow handler is still working, so the message is not redelivered."""
+        while True:
+            await asyncio.sleep(max(self.ack_wait / 3, 0.05))
+            with contextlib.suppress(Exception):
+                await msg.in_progress()
+
     async def _handle(self, msg: Msg) -> None:
         deliveries = msg.metadata.num_delivered or 1
+        if deliveries > 1:
+            CONSUMER_REDELIVERIES.labels(self.service, self.spec.name).inc()
         envelope: Envelope | None = None
         try:
             try:
                 envelope = Envelope.from_bytes(msg.data)
             except ValidationError as exc:
                 raise PoisonMessage(f"not a valid event envelope: {exc.error_count()} error(s)") from exc
-            await asyncio.to_thread(self._apply, envelope)
+            if envelope.type not in self.spec.handlers and self.spec.fallback is None:
+                self.unknown += 1
+                CONSUMER_UNKNOWN.labels(self.service, self.spec.name, envelope.type).inc()
+                raise UnknownVersion(f"no handler for {envelope.type} in this release")
+            started = time.perf_counter()
+            keep_alive = asyncio.create_task(self._keep_alive(msg))
+            try:
+                await asyncio.get_running_loop().run_in_executor(self.executor, self._apply, envelope)
+            finally:
+                keep_alive.cancel()
+            HANDLER_LATENCY.labels(self.service, self.spec.name, envelope.type).observe(
+                time.perf_counter() - started
+            )
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -170,16 +301,18 @@ class EventConsumer:
             if poison or deliveries >= self.max_deliveries:
                 await self._dead_letter(msg, envelope, exc, deliveries)
             else:
+                delay = retry_delay_for(deliveries, self.retry_delay, self.max_retry_delay)
                 log.warning(
                     "event handling failed, will retry",
                     consumer=self.spec.name,
                     subject=msg.subject,
                     event_id=envelope.id if envelope else None,
                     delivery=deliveries,
+                    retry_in=delay,
                     error=str(exc) or repr(exc),
                 )
                 with contextlib.suppress(Exception):
-                    await msg.nak(delay=self.retry_delay * deliveries)
+                    await msg.nak(delay=delay)
             return
         with contextlib.suppress(Exception):
             # If this ack is lost the event comes back and is skipped as already processed.
@@ -209,27 +342,32 @@ class EventConsumer:
                     raise
             return
         self.applied += 1
+        CONSUMER_APPLIED.labels(self.service, self.spec.name).inc()
 
     async def _dead_letter(
         self, msg: Msg, envelope: Envelope | None, exc: Exception, deliveries: int
     ) -> None:
         subject = dead_letter_subject(self.spec.name, msg.subject)
         headers = {
+            "Tejido-Reason": exc.reason if isinstance(exc, PoisonMessage) else "retries-exhausted",
+            "Tejido-Consumer": self.spec.name,
             "Tejido-Error": (str(exc) or repr(exc))[:500],
             "Tejido-Deliveries": str(deliveries),
             "Tejido-Original-Subject": msg.subject,
-            "Nats-Msg-Id": f"dl-{self.spec.name}-{envelope.id if envelope else msg.metadata.sequence.stream}",
+            # Per stream message (not per event id): a replayed event that fails again is kept again.
+            "Nats-Msg-Id": f"dl-{self.spec.name}-{msg.metadata.stream}-{msg.metadata.sequence.stream}",
         }
         try:
             await self.broker.js.publish(subject, msg.data, headers=headers, timeout=5)
         except Exception as pub_exc:
             log.error("dead-letter publish failed, will retry", consumer=self.spec.name, error=str(pub_exc))
             with contextlib.suppress(Exception):
-                await msg.nak(delay=self.retry_delay)
+                await msg.nak(delay=max(self.retry_delay, 0.5))
             return
         with contextlib.suppress(Exception):
             await msg.term()
         self.dead_lettered += 1
+        CONSUMER_DEAD_LETTERS.labels(self.service, self.spec.name).inc()
         log.error(
             "event dead-lettered",
             consumer=self.spec.name,
@@ -239,3 +377,12 @@ class EventConsumer:
             deliveries=deliveries,
             error=str(exc) or repr(exc),
         )
+
+
+def prune_processed(db: Database, older_than: timedelta) -> int:
+    """Forget processed ids older than the stream keeps messages: such an event can no longer be
+    redelivered, so its id protects nothing."""
+    cutoff = datetime.now(UTC) - older_than
+    with db.session() as session:
+        result = session.execute(delete(ProcessedEvent).where(col(ProcessedEvent.processed_at) < cutoff))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

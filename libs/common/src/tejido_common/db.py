@@ -20,6 +20,8 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session, create_engine
 
 OUTBOX_FLAG = "tejido_outbox_written"
+# The largest event this service lets a write stage (see tejido_common.outbox.add_event).
+MAX_EVENT_BYTES_KEY = "tejido_max_event_bytes"
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -69,6 +71,8 @@ class Database:
     def __init__(self, url: str, schema: str | None = None):
         # Called after a commit that staged outbox events (the relay wakes up at once).
         self.after_outbox_commit: list[Callable[[], None]] = []
+        # Set by the service runtime from its settings; None keeps add_event's default.
+        self.max_event_bytes: int | None = None
         self.url = normalize_url(url)
         self.sqlite = is_sqlite(self.url)
         self.schema = None if self.sqlite else schema
@@ -94,6 +98,8 @@ class Database:
     def session(self) -> Iterator[Session]:
         """A write transaction: committed on success, rolled back on any error."""
         with Session(self.engine, expire_on_commit=False) as session:
+            if self.max_event_bytes:
+                session.info[MAX_EVENT_BYTES_KEY] = self.max_event_bytes
             try:
                 yield session
                 session.commit()

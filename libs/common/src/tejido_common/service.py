@@ -7,23 +7,38 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from tejido_common.broker import DEAD_LETTER_STREAM, Broker, StreamSpec, service_stream
-from tejido_common.consumer import ConsumerSpec, EventConsumer
+from tejido_common.consumer import ConsumerSpec, EventConsumer, prune_processed
 from tejido_common.db import Database
 from tejido_common.logging import configure_logging, get_logger
+from tejido_common.metrics import (
+    CONSUMER_LAG,
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PARKED,
+    OUTBOX_PENDING,
+    MetricsMiddleware,
+    render_latest,
+)
 from tejido_common.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from tejido_common.migrations import upgrade
-from tejido_common.outbox import OutboxRelay
+from tejido_common.outbox import OutboxRelay, prune_sent
 from tejido_common.problems import install_problem_handlers, problem_response
 from tejido_common.settings import ServiceSettings
+
+T = TypeVar("T")
+# A relay whose oldest pending row is older than this while NATS is up is reported as stuck.
+RELAY_STUCK_AFTER_SECONDS = 60.0
 
 log = get_logger(__name__)
 
@@ -43,9 +58,10 @@ class ServiceRuntime:
         self.settings = settings
         self.migrations_dir = migrations_dir
         self.db = Database(settings.resolved_database_url(), settings.resolved_schema())
+        self.db.max_event_bytes = settings.max_event_bytes
         streams: list[StreamSpec] = list(extra_streams)
         if produces:
-            streams.append(service_stream(settings.service_name))
+            streams.append(service_stream(settings.service_name, **self.stream_settings()))
         self.broker = Broker(settings.nats_url, f"tejido-{settings.service_name}", streams)
         self.relay: OutboxRelay | None = None
         if produces:
@@ -54,7 +70,12 @@ class ServiceRuntime:
                 self.broker,
                 poll_seconds=settings.outbox_poll_seconds,
                 batch_size=settings.outbox_batch_size,
+                park_after=settings.outbox_park_after,
+                service=settings.service_name,
             )
+        # Health checks, metrics and pruning get their own thread: request work never delays them.
+        self.health_executor = ThreadPoolExecutor(1, thread_name_prefix=f"health-{settings.service_name}")
+        self._prune_task: asyncio.Task[None] | None = None
         self.consumers: list[EventConsumer] = []
         for spec in consumers:
             self.add_consumer(spec)
@@ -64,11 +85,17 @@ class ServiceRuntime:
         streams = self.broker.streams
         # A consumer may start before its producer ever ran: provision the producer's stream the
         # same way the producer does (idempotent), so subscribing never waits on start-up order.
+        # Create-only (owned=False): the producer alone reconciles its stream's settings.
         for needed in (
-            DEAD_LETTER_STREAM,
-            StreamSpec(name=spec.stream, subjects=[f"{spec.stream.lower()}.>"]),
+            dataclasses.replace(DEAD_LETTER_STREAM, replicas=self.settings.stream_replicas),
+            StreamSpec(
+                name=spec.stream,
+                subjects=[f"{spec.stream.lower()}.>"],
+                owned=False,
+                **self.stream_settings(),
+            ),
         ):
-            if needed not in streams:
+            if all(s.name != needed.name for s in streams):
                 streams.append(needed)
         consumer = EventConsumer(
             spec,
@@ -76,9 +103,44 @@ class ServiceRuntime:
             self.broker,
             max_deliveries=self.settings.consumer_max_deliveries,
             retry_delay=self.settings.consumer_retry_delay_seconds,
+            max_retry_delay=self.settings.consumer_retry_max_delay_seconds,
+            service=self.settings.service_name,
         )
         self.consumers.append(consumer)
         return consumer
+
+    def stream_settings(self) -> dict[str, Any]:
+        s = self.settings
+        return {
+            "duplicate_window_seconds": s.stream_duplicate_window_seconds,
+            "max_age_seconds": s.stream_max_age_seconds,
+            "max_bytes": s.stream_max_bytes,
+            "replicas": s.stream_replicas,
+        }
+
+    async def in_health_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.health_executor, fn, *args)
+
+    def prune(self) -> dict[str, int]:
+        """Delete what no longer protects anything: sent outbox rows older than the duplicate window,
+        processed ids older than the stream keeps messages (never, when streams keep everything)."""
+        s = self.settings
+        pruned = {"outbox": 0, "processed_events": 0}
+        if self.relay is not None:
+            pruned["outbox"] = prune_sent(self.db, timedelta(seconds=s.stream_duplicate_window_seconds))
+        if self.consumers and s.stream_max_age_seconds > 0:
+            pruned["processed_events"] = prune_processed(self.db, timedelta(seconds=s.stream_max_age_seconds))
+        return pruned
+
+    async def _prune_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.prune_interval_seconds)
+            try:
+                pruned = await self.in_health_thread(self.prune)
+                if any(pruned.values()):
+                    log.info("pruned messaging tables", **pruned)
+            except Exception as exc:
+                log.warning("pruning failed, will try again", error=str(exc))
 
     def migrate(self) -> None:
         if self.migrations_dir is not None:
@@ -93,24 +155,68 @@ class ServiceRuntime:
         if self.settings.consumers_enabled:
             for consumer in self.consumers:
                 await consumer.start()
+        if self.settings.prune_interval_seconds > 0:
+            self._prune_task = asyncio.create_task(self._prune_forever(), name="prune")
 
     async def stop(self) -> None:
+        if self._prune_task is not None:
+            self._prune_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._prune_task
         for consumer in self.consumers:
             await consumer.stop()
         if self.relay:
             await self.relay.stop()
         await self.broker.close()
+        self.health_executor.shutdown(wait=False, cancel_futures=True)
         self.db.dispose()
 
     async def readiness(self) -> dict[str, str]:
         checks: dict[str, str] = {}
         try:
-            await asyncio.to_thread(self.db.ping)
+            await asyncio.wait_for(self.in_health_thread(self.db.ping), 5)
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"unavailable: {type(exc).__name__}"
         checks["nats"] = "ok" if self.broker.connected else "unavailable"
         return checks
+
+    async def degraded(self) -> dict[str, str]:
+        """What works but needs an operator: parked outbox rows, a relay that stopped moving."""
+        if self.relay is None:
+            return {}
+        try:
+            stats = await asyncio.wait_for(self.in_health_thread(self.relay.stats), 5)
+        except Exception as exc:
+            return {"outbox": f"unknown: {type(exc).__name__}"}
+        found: dict[str, str] = {}
+        if stats.parked:
+            found["outbox_parked"] = (
+                f"{stats.parked} parked row(s), {stats.held} held behind them; "
+                "see `tejido outbox list` and `tejido outbox retry`"
+            )
+        if self.broker.connected and stats.oldest_pending_age_seconds > RELAY_STUCK_AFTER_SECONDS:
+            found["relay_stuck"] = f"oldest pending event is {stats.oldest_pending_age_seconds:.0f}s old" + (
+                f"; last error: {self.relay.last_error}" if self.relay.last_error else ""
+            )
+        return found
+
+    async def refresh_metrics(self) -> None:
+        """Gauges that are read from the database and the broker when Prometheus scrapes."""
+        name = self.settings.service_name
+        if self.relay is not None:
+            with contextlib.suppress(Exception):
+                stats = await asyncio.wait_for(self.in_health_thread(self.relay.stats), 5)
+                OUTBOX_PENDING.labels(name).set(stats.pending)
+                OUTBOX_PARKED.labels(name).set(stats.parked)
+                OUTBOX_OLDEST_AGE.labels(name).set(stats.oldest_pending_age_seconds)
+        if self.broker.connected:
+            for consumer in self.consumers:
+                with contextlib.suppress(Exception):
+                    info = await self.broker.js.consumer_info(
+                        consumer.spec.stream, consumer.spec.name, timeout=2
+                    )
+                    CONSUMER_LAG.labels(name, consumer.spec.name).set(info.num_pending or 0)
 
 
 def build_app(
@@ -154,6 +260,7 @@ def build_app(
         BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, overrides=body_limit_overrides
     )
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(MetricsMiddleware, service=settings.service_name)
 
     @app.get("/healthz", tags=["health"], summary="Liveness: the process is up")
     async def healthz() -> dict[str, str]:
@@ -163,6 +270,16 @@ def build_app(
     async def readyz(request: Request) -> Any:
         checks = await check_readiness() if check_readiness is not None else {}
         if all(v == "ok" for v in checks.values()):
+            # Degraded still serves (200): parked rows or a stuck relay call for an operator, not for
+            # taking the service out of rotation.
+            degraded = await runtime.degraded() if runtime is not None else {}
+            if degraded:
+                return {
+                    "status": "degraded",
+                    "service": settings.service_name,
+                    "checks": checks,
+                    "degraded": degraded,
+                }
             return {"status": "ready", "service": settings.service_name, "checks": checks}
         return problem_response(
             503,
@@ -172,6 +289,13 @@ def build_app(
             instance="/readyz",
             extra={"checks": checks, "service": settings.service_name},
         )
+
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        if runtime is not None:
+            await runtime.refresh_metrics()
+        body, content_type = render_latest()
+        return Response(body, media_type=content_type)
 
     for router in routers:
         app.include_router(router)

@@ -27,9 +27,26 @@ class ServiceSettings(BaseSettings):
     log_json: bool = True
     outbox_poll_seconds: float = Field(default=0.5, gt=0)
     outbox_batch_size: int = Field(default=200, ge=1)
-    consumer_max_deliveries: int = Field(default=5, ge=1)
+    consumer_max_deliveries: int = Field(default=10, ge=1)
     consumer_retry_delay_seconds: float = Field(default=1.0, ge=0)
     consumers_enabled: bool = True
+    # -- event backbone (see the README's "Delivery guarantees") --
+    # Largest event a write may stage: NATS refuses messages over its max_payload (1 MB by default).
+    max_event_bytes: int = Field(default=900_000, ge=1024)
+    # A row that fails to publish this many times (a row-specific error, not an outage) is parked.
+    outbox_park_after: int = Field(default=5, ge=1)
+    # JetStream drops a re-published Nats-Msg-Id inside this window: it must outlast an outage of a
+    # relay that published but had not marked its rows yet. 24 h of ids costs ~100 bytes per event.
+    stream_duplicate_window_seconds: float = Field(default=86_400.0, gt=0)
+    # 0 keeps stream messages until other limits apply (new consumers can rebuild from the start).
+    stream_max_age_seconds: float = Field(default=0.0, ge=0)
+    stream_max_bytes: int = Field(default=-1, ge=-1)
+    stream_replicas: int = Field(default=1, ge=1, le=5)
+    # A failing event is retried after retry_delay x 5^(n-1), capped here (1 s, 5 s, 25 s, 2 min, 10 min…):
+    # with 10 deliveries a good event survives about an hour of database trouble before dead-lettering.
+    consumer_retry_max_delay_seconds: float = Field(default=600.0, ge=0)
+    # Sent outbox rows and processed event ids are pruned this often (0 disables pruning).
+    prune_interval_seconds: float = Field(default=3600.0, ge=0)
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -147,7 +147,8 @@ class EventCollector:
         stream = (
             DEAD_LETTER_STREAM
             if self.subject.startswith("deadletter.")
-            else service_stream(self.subject.split(".")[0])
+            # Create-only: a test's collector must never change the producer's stream settings.
+            else service_stream(self.subject.split(".")[0], owned=False)
         )
         await ensure_stream(js, stream)
 
