@@ -162,15 +162,18 @@ async def test_a_row_failing_once_is_retried_not_skipped(
     )
     db = make_db(data_dir, db_target)
     big = stage(db, "b", size=3_000)
+    after = stage(db, "c")
     relay = OutboxRelay(db, broker, poll_seconds=0.05, park_after=1000, service="test")
     await relay.start()
     try:
-        await wait_for(lambda: relay.stats().pending == 1 and _attempts(db, big.id) >= 1)
+        # Failing again and again (not skipped after one try), while the next aggregate goes out.
+        await wait_for(lambda: relay.stats().pending == 1 and _attempts(db, big.id) >= 3)
+        assert [e.id for e in await stream_messages(broker, "TESTPROD")] == [after.id]
         await broker.js.update_stream(
             StreamConfig(name="TESTPROD", subjects=["testprod.>"], max_msg_size=-1, duplicate_window=3600)
         )
         await wait_for(lambda: relay.pending_count() == 0)
-        assert [e.id for e in await stream_messages(broker, "TESTPROD")] == [big.id]
+        assert [e.id for e in await stream_messages(broker, "TESTPROD")] == [after.id, big.id]
     finally:
         await relay.stop()
         db.dispose()
