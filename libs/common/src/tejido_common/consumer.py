@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Collection
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -36,6 +35,7 @@ from tejido_common.broker import Broker
 from tejido_common.context import bind_correlation_id
 from tejido_common.db import Database, UTCDateTime
 from tejido_common.events import EVENT_TYPE_RE, Envelope, dead_letter_subject, known_event_types
+from tejido_common.executors import DaemonExecutor
 from tejido_common.logging import get_logger
 from tejido_common.metrics import (
     CONSUMER_APPLIED,
@@ -145,7 +145,7 @@ class EventConsumer:
         batch: int = 64,
         max_retry_delay: float = 600.0,
         service: str = "",
-        executor: ThreadPoolExecutor | None = None,
+        executor: DaemonExecutor | None = None,
     ):
         self.spec = spec
         self.db = db
@@ -158,7 +158,7 @@ class EventConsumer:
         self.service = service or broker.name
         # Handlers run on the backbone's own threads, never queued behind request handlers.
         self._own_executor = executor is None
-        self.executor = executor or ThreadPoolExecutor(1, thread_name_prefix=f"consumer-{spec.name}")
+        self.executor = executor or DaemonExecutor(1, thread_name_prefix=f"consumer-{spec.name}")
         self._task: asyncio.Task[None] | None = None
         self.applied = 0
         self.dead_lettered = 0

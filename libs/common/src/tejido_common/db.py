@@ -178,6 +178,15 @@ class RowBuffer:
     def __init__(self) -> None:
         self.rows: dict[Any, list[dict[str, Any]]] = {}
 
+    def checkpoint(self) -> dict[Any, int]:
+        """Where each table's rows end now; :meth:`rollback` drops whatever was buffered after it
+        (a bulk row that fails half-way must leave nothing behind)."""
+        return {table: len(rows) for table, rows in self.rows.items()}
+
+    def rollback(self, mark: dict[Any, int]) -> None:
+        for table, rows in self.rows.items():
+            del rows[mark.get(table, 0) :]
+
     def flush(self, session: Session) -> None:
         for table, rows in self.rows.items():
             if rows:

@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -34,6 +33,7 @@ from sqlmodel import Field, Session, SQLModel, col
 from tejido_common.broker import Broker
 from tejido_common.db import MAX_EVENT_BYTES_KEY, OUTBOX_FLAG, Database, UTCDateTime, insert_rows
 from tejido_common.events import Envelope
+from tejido_common.executors import DaemonExecutor
 from tejido_common.leader import RelayLeadership
 from tejido_common.logging import get_logger
 from tejido_common.metrics import RELAY_FAILURES, RELAY_LEADER, RELAY_PARKED, RELAY_PUBLISHED
@@ -103,11 +103,13 @@ def add_event(
     limit = max_bytes or session.info.get(MAX_EVENT_BYTES_KEY) or DEFAULT_MAX_EVENT_BYTES
     size = len(payload.encode())
     if size > limit:
-        data = envelope.data
-        # Events usually wrap one object (e.g. {"organization": {...}}): name the field inside it.
-        if len(data) == 1 and isinstance(next(iter(data.values())), dict):
-            data = next(iter(data.values()))
-        raise EventTooLarge(size, limit, biggest_field(data))
+        path = biggest_field(envelope.data)
+        head, _, rest = path.partition(".")
+        # Events wrap the changed object (e.g. {"organization": {...}}): name the field as the API
+        # client knows it, inside the object.
+        if rest and isinstance(envelope.data.get(head), dict):
+            path = rest
+        raise EventTooLarge(size, limit, path)
     row = {
         "id": envelope.id,
         "subject": envelope.type,
@@ -222,7 +224,7 @@ class OutboxRelay:
         publish_timeout: float = 5.0,
         park_after: int = 5,
         service: str = "",
-        executor: ThreadPoolExecutor | None = None,
+        executor: DaemonExecutor | None = None,
         leadership: RelayLeadership | None = None,
     ):
         self.db = db
@@ -234,7 +236,7 @@ class OutboxRelay:
         self.service = service or broker.name
         # Database work runs on the backbone's own threads, never behind request handlers.
         self._own_executor = executor is None
-        self.executor = executor or ThreadPoolExecutor(1, thread_name_prefix=f"relay-{self.service}")
+        self.executor = executor or DaemonExecutor(1, thread_name_prefix=f"relay-{self.service}")
         self.leadership = leadership or RelayLeadership(db)
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -10,7 +10,6 @@ import contextlib
 import dataclasses
 import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from tejido_common.broker import DEAD_LETTER_STREAM, Broker, StreamSpec, service_stream
 from tejido_common.consumer import ConsumerSpec, EventConsumer, prune_processed
 from tejido_common.db import Database
+from tejido_common.executors import DaemonExecutor
 from tejido_common.logging import configure_logging, get_logger
 from tejido_common.metrics import (
     CONSUMER_LAG,
@@ -74,7 +74,7 @@ class ServiceRuntime:
                 service=settings.service_name,
             )
         # Health checks, metrics and pruning get their own thread: request work never delays them.
-        self.health_executor = ThreadPoolExecutor(1, thread_name_prefix=f"health-{settings.service_name}")
+        self.health_executor = DaemonExecutor(1, thread_name_prefix=f"health-{settings.service_name}")
         self._prune_task: asyncio.Task[None] | None = None
         self.consumers: list[EventConsumer] = []
         for spec in consumers:

@@ -251,6 +251,9 @@ class BulkImporter:
             if known
             else self.dup_index.exact(repo, payload.where.country, payload.identity.legal_name)
         )
+        # A row refused half-way (e.g. its event is too large) must leave nothing in the batch.
+        staged: RowBuffer | None = session.info.get(ROW_BUFFER)
+        mark = staged.checkpoint() if staged is not None else None
         try:
             if owner is None:
                 org = self.service.create_in(
@@ -278,7 +281,8 @@ class BulkImporter:
                 )
                 return None
             changes = {k: v for k, v in (parsed.record or {}).items() if k in SECTIONS or k == "status"}
-            _, changed = self.service.update_in(session, row, changes, dup_index=self.dup_index)
+            with session.begin_nested():  # undone alone if this row's update is refused
+                _, changed = self.service.update_in(session, row, changes, dup_index=self.dup_index)
             if changed and owners is not None:
                 owners.update(dict.fromkeys(pairs, owner))
             return "updated" if changed else "unchanged"
@@ -292,6 +296,8 @@ class BulkImporter:
                 )
             )
         except DomainError as exc:
+            if staged is not None and mark is not None:
+                staged.rollback(mark)
             self._fail(
                 *(
                     RowError(row=parsed.number, field=self._field(err.field), reason=err.reason)
