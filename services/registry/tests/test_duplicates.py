@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tejido_registry.kit.text import name_key
 from tejido_registry.testing import RunningRegistry, org_body
-from tejido_registry.text import name_key
 
 
 def test_name_key_ignores_accents_case_apostrophes_and_word_order() -> None:

@@ -72,7 +72,7 @@ def test_list_filters_and_cursor_pagination(registry: RunningRegistry) -> None:
     he1 = registry.client.get("/v1/organizations", params=[("program_area", "HE1"), ("country", "MX")]).json()
     assert len(he1["items"]) == 4
     bad = registry.client.get("/v1/organizations", params={"cursor": "!!not-a-cursor"})
-    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "query.cursor"
 
 
 def test_partial_update_merges_section_and_guards_version(registry: RunningRegistry) -> None:

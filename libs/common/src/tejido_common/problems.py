@@ -150,11 +150,17 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         titles = {404: "Resource not found", 405: "Method not allowed", 413: "Request body too large"}
+        # FastAPI answers 400 when it cannot even parse the body (not UTF-8, JSON nested too deeply):
+        # still name the field, like every other bad input.
+        body_error = (
+            [field_error([], "not UTF-8 JSON, or nested too deeply")] if exc.status_code == 400 else None
+        )
         return problem_response(
             exc.status_code,
             titles.get(exc.status_code, str(exc.detail)),
             detail=str(exc.detail),
             instance=request.url.path,
+            errors=body_error,
             headers=dict(exc.headers) if exc.headers else None,
         )
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from tejido_common.http import IfMatch, parse_if_match, problem_responses, with_etag
+from tejido_common.http import IfMatch, problem_responses, with_etag
+from tejido_registry.kit.http import if_match_versions as parse_if_match
+from tejido_registry.kit.types import UtcDateTime
 from tejido_registry.schemas import (
     SECTIONS,
     Organization,
@@ -23,6 +24,12 @@ from tejido_registry.service import OrganizationService, SearchParams
 router = APIRouter(prefix="/v1/organizations", tags=["organizations"])
 PROBLEMS = problem_responses(400, 404, 409, 412, 413, 422)
 Many = list[str]
+# FastAPI cannot show the configured page_size_max here: the default is what the schema can promise.
+LIMIT_DOC = (
+    "page size; larger values are capped at the server's page_size_max (200 by default): "
+    "the page's limit field is the size used"
+)
+TIME_DOC = "; a time without offset (or a bare date) is read as UTC"
 
 
 def get_service(request: Request) -> OrganizationService:
@@ -69,14 +76,15 @@ def search_params(
     dd_band: Annotated[Many, Query(description="current due-diligence band")] = [],  # noqa: B006
     status_: Annotated[Many, Query(alias="status", description="draft, active, archived")] = [],  # noqa: B006
     modified_since: Annotated[
-        datetime | None, Query(description="sync feed: changed at or after this time (includes archived)")
+        UtcDateTime | None,
+        Query(description="sync feed: changed at or after this time (includes archived)" + TIME_DOC),
     ] = None,
     identifier: Annotated[str | None, Query(description="SCHEME:ID")] = None,
     sort: Annotated[
         str, Query(description="created, name, updated or completeness; prefix - to reverse")
     ] = "created",
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=1000, description=LIMIT_DOC)] = None,
 ) -> SearchParams:
     """The search query parameters, shared by search and export."""
     return SearchParams(
@@ -126,7 +134,9 @@ def get_organization(
     org_id: str,
     service: Service,
     response: Response,
-    as_of: Annotated[datetime | None, Query(description="the profile as it was at this time")] = None,
+    as_of: Annotated[
+        UtcDateTime | None, Query(description="the profile as it was at this time" + TIME_DOC)
+    ] = None,
 ) -> Organization:
     return with_etag(response, service.get(org_id, as_of=as_of))
 
@@ -145,22 +155,29 @@ def update_organization(
 def organization_history(
     org_id: str,
     service: Service,
-    cursor: str | None = None,
-    limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    limit: Annotated[int | None, Query(ge=1, le=1000, description=LIMIT_DOC)] = None,
 ) -> OrganizationHistory:
     """Every change, newest first: version, who, when, and each field's old → new value."""
     return service.history(org_id, cursor=cursor, limit=limit)
 
 
 @router.get("/{org_id}/people", response_model=People, responses=PROBLEMS, tags=["restricted"])
-def get_people(org_id: str, service: Service) -> People:
-    """Key people (restricted: for due-diligence reviewers; never in public reads, exports or search)."""
-    return service.get_people(org_id)
+def get_people(org_id: str, service: Service, response: Response) -> People:
+    """Key people (restricted: for due-diligence reviewers; never in public reads, exports or search).
+    The ETag is the organization's version, to send back in ``If-Match`` when replacing them."""
+    people, version = service.get_people(org_id)
+    response.headers["ETag"] = f'W/"{version}"'
+    return people
 
 
 @router.put("/{org_id}/people", response_model=People, responses=PROBLEMS, tags=["restricted"])
-def put_people(org_id: str, body: People, service: Service, if_match: IfMatch = None) -> People:
-    return service.replace_people(org_id, body, if_match=parse_if_match(if_match))
+def put_people(
+    org_id: str, body: People, service: Service, response: Response, if_match: IfMatch = None
+) -> People:
+    people, version = service.replace_people(org_id, body, if_match=parse_if_match(if_match))
+    response.headers["ETag"] = f'W/"{version}"'
+    return people
 
 
 def _section_routes(section: str, model: type[Any]) -> None:

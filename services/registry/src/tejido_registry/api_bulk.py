@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import codecs
-import contextlib
-import queue
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from tejido_common.http import problem_responses
-from tejido_common.problems import BadRequest, DomainError, field_error
+from tejido_common.problems import DomainError, field_error
 from tejido_registry.api import Search, Service
-from tejido_registry.bulk import BulkImporter, Format, ImportReport, export_rows
+from tejido_registry.bulk import BulkImporter, Format, ImportReport, export_rows, import_report
+from tejido_registry.bulk_stream import feed_importer
 
 bulk_router = APIRouter(tags=["bulk"])
-PROBLEMS = problem_responses(400, 413, 415, 422)
+PROBLEMS = problem_responses(400, 404, 413, 415, 422)
 MEDIA_TYPES: dict[str, Format] = {
     "text/csv": "csv",
     "application/csv": "csv",
@@ -28,12 +25,6 @@ MEDIA_TYPES: dict[str, Format] = {
     "application/json-lines": "jsonl",
     "application/x-jsonlines": "jsonl",
 }
-_END = object()
-_ABORT = object()
-
-
-class ImportAborted(Exception):
-    """The client went away mid-upload: the rows of the unfinished batch are not imported."""
 
 
 class UnsupportedMediaType(DomainError):
@@ -52,31 +43,6 @@ def _format_of(request: Request, explicit: Format | None) -> Format:
     )
 
 
-def _lines(chunks: queue.Queue[object]) -> Iterator[str]:
-    """Text lines (with their newline) from the byte chunks the request handler feeds in."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    pending = ""
-    while True:
-        chunk = chunks.get()
-        if chunk is _ABORT:
-            raise ImportAborted
-        final = chunk is _END
-        try:
-            text = pending + decoder.decode(b"" if final else chunk, final=final)  # type: ignore[arg-type]
-        except UnicodeDecodeError as exc:
-            raise BadRequest(
-                "the file is not UTF-8 text",
-                errors=[field_error(["file"], f"invalid UTF-8 at byte {exc.start}")],
-            ) from exc
-        *complete, pending = text.split("\n")
-        for line in complete:
-            yield line + "\n"
-        if final:
-            if pending:
-                yield pending
-            return
-
-
 @bulk_router.post(
     "/v1/organizations:import",
     response_model=ImportReport,
@@ -93,43 +59,31 @@ def _lines(chunks: queue.Queue[object]) -> Iterator[str]:
 )
 async def import_organizations(
     request: Request,
+    response: Response,
     service: Service,
     format: Annotated[Format | None, Query(description="overrides the Content-Type")] = None,
     allow_duplicates: Annotated[bool, Query(description="import rows that look like duplicates too")] = False,
 ) -> ImportReport:
     """Import organizations from CSV or JSON Lines. Valid rows are imported (upserted by identifier);
     the report lists every bad row with its number, field and reason. Sending the same file twice is
-    harmless: the second time every row is ``unchanged``."""
+    harmless: the second time every row is ``unchanged``. Every import is a job: the report (and the
+    ``Location`` header, and any problem that stops the import part-way) names it, and
+    ``GET /v1/organizations/imports/{id}`` tells exactly what was committed."""
     fmt = _format_of(request, format)
-    importer = BulkImporter(service, fmt, allow_duplicates=allow_duplicates)
-    chunks: queue.Queue[object] = queue.Queue(maxsize=16)
-    worker = asyncio.ensure_future(asyncio.to_thread(importer.run, _lines(chunks)))
+    settings = request.app.state.settings
+    importer = BulkImporter(
+        service, fmt, allow_duplicates=allow_duplicates, batch_size=settings.import_batch_size
+    )
+    await asyncio.to_thread(importer.start)
+    response.headers["Location"] = f"/v1/organizations/imports/{importer.report.id}"
+    return await feed_importer(request, importer.run, settings.import_max_body_bytes)
 
-    async def feed(item: object) -> bool:
-        """Hand a chunk to the importer thread; False once it has stopped (e.g. a bad header)."""
-        while not worker.done():
-            try:
-                chunks.put_nowait(item)
-                return True
-            except queue.Full:
-                await asyncio.sleep(0.005)
-        return False
 
-    try:
-        async for chunk in request.stream():
-            if chunk and not await feed(chunk):
-                break
-        await feed(_END)
-        return await worker
-    finally:
-        if not worker.done():
-            # Unblock the importer thread so it ends instead of waiting for chunks forever.
-            with contextlib.suppress(queue.Empty):
-                while True:
-                    chunks.get_nowait()
-            chunks.put_nowait(_ABORT)
-            with contextlib.suppress(BaseException):
-                await worker
+@bulk_router.get("/v1/organizations/imports/{import_id}", response_model=ImportReport, responses=PROBLEMS)
+def get_import(import_id: str, service: Service) -> ImportReport:
+    """The durable report of an import: its state, the rows committed so far, every per-row error and,
+    if it failed, why it stopped (re-send the rows after ``rows_committed``)."""
+    return import_report(service, import_id)
 
 
 @bulk_router.get(

@@ -16,16 +16,19 @@ import gc
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from tejido_common.db import ROW_BUFFER, RowBuffer
-from tejido_common.problems import DomainError, Unprocessable, field_error
+from tejido_common.ids import new_id
+from tejido_common.problems import DomainError, NotFound, Unprocessable, field_error
+from tejido_registry.bulk_stream import StopImport
 from tejido_registry.duplicates import DuplicateIndex
-from tejido_registry.repository import OrganizationRepository
+from tejido_registry.repository import ImportRepository, OrganizationRepository
 from tejido_registry.schemas import SECTIONS, OrganizationCreate
 from tejido_registry.service import LikelyDuplicates, OrganizationService, SearchParams
 from tejido_registry.tabular import HEADER, column_for, record_from_row, row_from_organization
@@ -52,8 +55,23 @@ class RowError(BaseModel):
     reason: str
 
 
+ImportState = Literal["running", "completed", "failed"]
+
+
 class ImportReport(BaseModel):
+    """The durable report of one import job (``GET /v1/organizations/imports/{id}``)."""
+
+    id: str
+    state: ImportState = "running"
     format: Format
+    started_at: datetime
+    finished_at: datetime | None = None
+    rows_committed: int = Field(
+        default=0,
+        description="rows 1 to rows_committed are settled (created, updated, unchanged or listed in "
+        "errors) and committed: after a failure, re-send from the next row",
+    )
+    stopped_reason: str | None = Field(default=None, description="why a failed import stopped")
     total: int = 0
     created: int = 0
     updated: int = 0
@@ -86,7 +104,12 @@ class ParsedRow:
 
 def parse_csv(lines: Iterable[str], report: ImportReport) -> Iterator[ParsedRow]:
     reader = csv.DictReader(lines)
-    header = reader.fieldnames or []
+    try:
+        header = reader.fieldnames or []
+    except csv.Error as exc:
+        raise Unprocessable(
+            "the CSV header cannot be read", errors=[field_error(["file", "header"], str(exc))]
+        ) from exc
     if "legal_name" not in header:
         raise Unprocessable(
             "the CSV file has no legal_name column",
@@ -95,7 +118,16 @@ def parse_csv(lines: Iterable[str], report: ImportReport) -> Iterator[ParsedRow]
     unknown = [h for h in header if h not in HEADER]
     if unknown:
         report.warnings.append(f"ignored unknown columns: {', '.join(unknown)}")
-    for number, row in enumerate(reader, start=1):
+    number = 0
+    while True:
+        number += 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # a cell over the field size limit, a NUL byte …
+            yield ParsedRow(number, None, RowError(row=number, field="row", reason=f"unreadable row: {exc}"))
+            continue
         if None in row:  # more cells than header columns
             yield ParsedRow(number, None, RowError(row=number, field="row", reason="more cells than columns"))
             continue
@@ -115,12 +147,33 @@ def parse_jsonl(lines: Iterable[str]) -> Iterator[ParsedRow]:
                 number, None, RowError(row=number, field="row", reason=f"malformed JSON: {exc.msg}")
             )
             continue
+        except RecursionError:
+            yield ParsedRow(number, None, RowError(row=number, field="row", reason="JSON nested too deeply"))
+            continue
         if not isinstance(record, dict):
             yield ParsedRow(number, None, RowError(row=number, field="row", reason="expected a JSON object"))
             continue
         for key in READ_ONLY_FIELDS:
             record.pop(key, None)
         yield ParsedRow(number, record)
+
+
+class ImportStopped(DomainError):
+    """The import stopped part-way; the problem names the job whose report says what was committed."""
+
+    code, title = "import-stopped", "Import stopped"
+
+    def __init__(self, status: int, reason: str, report: ImportReport):
+        super().__init__(
+            f"{reason}; rows 1 to {report.rows_committed} are committed (see the import's report)",
+            errors=[field_error(["file"], reason)],
+            extra={
+                "import_id": report.id,
+                "import_url": f"/v1/organizations/imports/{report.id}",
+                "rows_committed": report.rows_committed,
+            },
+        )
+        self.status = status
 
 
 @dataclass
@@ -131,24 +184,52 @@ class BulkImporter:
     batch_size: int = 500
     report: ImportReport = field(init=False)
     dup_index: DuplicateIndex = field(init=False)
+    rows_read: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
-        self.report = ImportReport(format=self.format)
+        self.report = ImportReport(id=new_id(), format=self.format, started_at=datetime.now(UTC))
         self.dup_index = DuplicateIndex(self.service.duplicate_threshold)
 
+    def start(self) -> ImportReport:
+        """Record the job before the first row is read, so even an import that dies is visible."""
+        with self.service.db.session() as session:
+            ImportRepository(session).create(self.report)
+        return self.report
+
     def run(self, lines: Iterable[str]) -> ImportReport:
-        rows = parse_csv(lines, self.report) if self.format == "csv" else parse_jsonl(lines)
         batch: list[ParsedRow] = []
-        for parsed in rows:
-            batch.append(parsed)
-            if len(batch) >= self.batch_size:
+        try:
+            rows = parse_csv(lines, self.report) if self.format == "csv" else parse_jsonl(lines)
+            for parsed in rows:
+                self.rows_read = parsed.number
+                batch.append(parsed)
+                if len(batch) >= self.batch_size:
+                    self._import_batch(batch)
+                    batch = []
+        except StopImport as stop:
+            # The complete rows read before the input broke off are imported like any others.
+            if batch:
                 self._import_batch(batch)
-                batch = []
+            reason = f"{stop.reason}, in row {self.rows_read + 1}"
+            self._finish("failed", reason)
+            raise ImportStopped(stop.status, reason, self.report) from stop
+        except DomainError as exc:  # the whole file is unusable (e.g. no legal_name column)
+            self._finish("failed", exc.detail)
+            exc.extra = {**exc.extra, "import_id": self.report.id}
+            raise
         if batch:
             self._import_batch(batch)
+        self._finish("completed", None)
         if self.report.created + self.report.updated >= ANALYZE_AFTER_ROWS:
             self.service.db.analyze()  # a big import changes what the search planner should expect
         return self.report
+
+    def _finish(self, state: ImportState, reason: str | None) -> None:
+        self.report.state = state
+        self.report.stopped_reason = reason
+        self.report.finished_at = datetime.now(UTC)
+        with self.service.db.session() as session:
+            ImportRepository(session).save(self.report)
 
     # -- per batch ------------------------------------------------------------------------------
     def _fail(self, *errors: RowError) -> None:
@@ -173,12 +254,18 @@ class BulkImporter:
                 self._fail(
                     *(self._row_error(parsed.number, err["loc"], str(err["msg"])) for err in exc.errors())
                 )
-        counts = {"created": 0, "updated": 0, "unchanged": 0}
+        before = self.report.model_copy(update={"errors": list(self.report.errors)})
+        last_row = batch[-1].number
         try:
             with gc_paused(), self.service.db.session() as session:
                 counts = self._write_batch(session, valid)
+                # The report says what is committed: it is written in the batch's own transaction.
+                self._count(counts, last_row)
+                ImportRepository(session).save(self.report)
         except IntegrityError:
-            # A concurrent writer took an identifier mid-batch: redo this batch row by row.
+            # A concurrent writer took an identifier mid-batch: redo this batch row by row (from the
+            # report as it was before the batch).
+            self.report = before
             self.dup_index = DuplicateIndex(self.service.duplicate_threshold)
             counts = {"created": 0, "updated": 0, "unchanged": 0}
             for parsed, payload in valid:
@@ -196,9 +283,15 @@ class BulkImporter:
                     )
                 if outcome:
                     counts[outcome] += 1
+            self._count(counts, last_row)
+            with self.service.db.session() as session:
+                ImportRepository(session).save(self.report)
+
+    def _count(self, counts: dict[str, int], last_row: int) -> None:
         self.report.created += counts["created"]
         self.report.updated += counts["updated"]
         self.report.unchanged += counts["unchanged"]
+        self.report.rows_committed = last_row
 
     def _write_batch(
         self, session: Session, valid: list[tuple[ParsedRow, OrganizationCreate]]
@@ -345,3 +438,11 @@ def _csv_line(cells: list[str]) -> str:
     out = _Line()
     csv.writer(out).writerow(cells)
     return out.value
+
+
+def import_report(service: OrganizationService, import_id: str) -> ImportReport:
+    with service.db.read_session() as session:
+        row = ImportRepository(session).get(import_id)
+        if row is None:
+            raise NotFound(f"import {import_id} does not exist")
+        return ImportReport.model_validate(row.report)

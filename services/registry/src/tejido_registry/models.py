@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, Index, Integer, String
+from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -106,3 +106,21 @@ class OrganizationNameRow(SQLModel, table=True):
     norm: str = Field(sa_column=Column(String(300), primary_key=True))
     country: str = Field(sa_column=Column(String(2), nullable=False))
     name: str = Field(sa_column=Column(String(300), nullable=False))
+
+
+class OrganizationImportRow(SQLModel, table=True):
+    """One row per import job: its durable report, updated in the transaction of every batch, so what
+    it says was committed is exactly what was committed, whatever stops the import."""
+
+    __tablename__ = "organization_imports"
+
+    id: str = Field(sa_column=Column(String(36), primary_key=True))
+    state: str = Field(sa_column=Column(String(16), nullable=False))
+    format: str = Field(sa_column=Column(String(8), nullable=False))
+    started_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    rows_committed: int = Field(sa_column=Column(Integer, nullable=False))
+    # counts, per-row errors and warnings as the report shows them
+    report: dict[str, Any] = Field(sa_column=Column(JsonDoc, nullable=False))
+    stopped_reason: str | None = Field(default=None, sa_column=Column(Text))

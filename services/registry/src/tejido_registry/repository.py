@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, delete, or_, select
@@ -15,6 +15,7 @@ from tejido_common.db import insert_rows
 from tejido_registry.models import (
     OrganizationFacetRow,
     OrganizationIdentifierRow,
+    OrganizationImportRow,
     OrganizationNameRow,
     OrganizationRow,
     OrganizationVersionRow,
@@ -273,3 +274,39 @@ class OrganizationRepository:
                 )
                 conds.append(probe.exists())
         return conds
+
+
+class ImportRepository:
+    """The import jobs' durable reports."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def create(self, report: Any) -> None:
+        self.session.add(OrganizationImportRow(**self._values(report)))
+
+    def save(self, report: Any) -> None:
+        row = self.session.get(OrganizationImportRow, report.id)
+        if row is None:
+            self.create(report)
+            return
+        for key, value in self._values(report).items():
+            setattr(row, key, value)
+        self.session.add(row)
+
+    def get(self, import_id: str) -> OrganizationImportRow | None:
+        return self.session.get(OrganizationImportRow, import_id)
+
+    @staticmethod
+    def _values(report: Any) -> dict[str, Any]:
+        return {
+            "id": report.id,
+            "state": report.state,
+            "format": report.format,
+            "started_at": report.started_at,
+            "updated_at": datetime.now(UTC),
+            "finished_at": report.finished_at,
+            "rows_committed": report.rows_committed,
+            "stopped_reason": report.stopped_reason,
+            "report": report.model_dump(mode="json"),
+        }

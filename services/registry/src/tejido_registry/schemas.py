@@ -22,11 +22,15 @@ from pydantic import (
 )
 
 from tejido_common.taxonomy import check_code, check_country, check_language, check_subdivision, taxonomy
-from tejido_registry.types import (
+from tejido_registry.kit.changes import Change
+from tejido_registry.kit.types import (
+    Acronym,
     FundingSource,
+    IdentifierValue,
     Legitimacy,
     LongText,
     Money,
+    Name,
     Strict,
     Text,
     code_of,
@@ -93,15 +97,13 @@ class Identifier(Section):
     """An org-id.guide style identifier, e.g. ``{"scheme": "MX-RFC", "id": "ABC010101XYZ"}``."""
 
     scheme: IdentifierScheme
-    id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    id: IdentifierValue
 
 
 class Identity(Section):
-    legal_name: Text
-    aliases: list[Text] = Field(default_factory=list, max_length=50)
-    acronym: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)] | None = (
-        None
-    )
+    legal_name: Name
+    aliases: list[Name] = Field(default_factory=list, max_length=50)
+    acronym: Acronym | None = None
     identifiers: list[Identifier] = Field(default_factory=list, max_length=20)
     actor_type: ActorType
     cso_subtype: CsoSubtype | None = None
@@ -292,7 +294,7 @@ PersonRole = Literal[
 class Person(Section):
     """A key person (restricted: used for due-diligence screening, never shown publicly)."""
 
-    name: Text
+    name: Name
     role: PersonRole
     title: Text | None = None
     nationality: Country | None = None
@@ -381,12 +383,6 @@ class OrganizationPage(BaseModel):
     items: list[Organization]
     next_cursor: str | None = None
     limit: int
-
-
-class Change(BaseModel):
-    field: str
-    old: Any = None
-    new: Any = None
 
 
 class OrganizationVersion(BaseModel):

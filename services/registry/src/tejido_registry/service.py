@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +16,6 @@ from tejido_common.db import Database
 from tejido_common.events import Envelope, event_type
 from tejido_common.ids import new_id
 from tejido_common.outbox import add_event
-from tejido_common.pagination import decode_cursor, encode_cursor
 from tejido_common.problems import (
     Conflict,
     NotFound,
@@ -26,9 +25,11 @@ from tejido_common.problems import (
     unprocessable_from,
 )
 from tejido_common.taxonomy import taxonomy
-from tejido_registry.changes import diff
 from tejido_registry.completeness import completeness
 from tejido_registry.duplicates import DuplicateIndex, name_keys
+from tejido_registry.kit.changes import diff, merge_patch
+from tejido_registry.kit.http import bad_cursor, decode_cursor, encode_cursor
+from tejido_registry.kit.text import normalize, query_tokens, search_terms
 from tejido_registry.models import OrganizationRow
 from tejido_registry.repository import SORT_COLUMNS, OrganizationFilter, OrganizationRepository, Sort
 from tejido_registry.schemas import (
@@ -44,10 +45,10 @@ from tejido_registry.schemas import (
     People,
     Person,
 )
-from tejido_registry.text import normalize, query_tokens, search_terms
 
 SOURCE = "tejido/registry"
 DD_BANDS = ("low", "medium", "significant", "high")
+IfMatchVersions = Collection[int] | None  # the versions an If-Match header accepts; None: no condition
 
 
 def organization_event(action: str, org: Organization, **extra: Any) -> Envelope:
@@ -58,6 +59,46 @@ def organization_event(action: str, org: Organization, **extra: Any) -> Envelope
         subject=f"organization/{org.id}",
         data={"organization": org.model_dump(mode="json"), **extra},
     )
+
+
+def people_event(
+    org_id: str, legal_name: str, country: str, version: int, people: list[dict[str, Any]]
+) -> Envelope:
+    """Restricted: key people travel only on this event type (due-diligence screening)."""
+    return Envelope.new(
+        event_type("registry", "organization", "people_updated"),
+        source=SOURCE,
+        subject=f"organization/{org_id}",
+        data={
+            "organization_id": org_id,
+            "legal_name": legal_name,
+            "country": country,
+            "version": version,
+            "people": people,
+        },
+    )
+
+
+def _search_cursor(cursor: str, sort: str, sort_key: str) -> list[Any]:
+    """The (sort value, last id) a search cursor carries, checked against the sort it claims."""
+    issued_for, value, last_id = decode_cursor(cursor, length=3)
+    if issued_for != sort:
+        raise bad_cursor(f"cursor was not issued for sort={sort}")
+    if not isinstance(last_id, str):
+        raise bad_cursor()
+    if sort_key == "updated":
+        try:
+            value = datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            value = None
+        if value is None or value.tzinfo is None:
+            raise bad_cursor()
+    elif sort_key == "completeness":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise bad_cursor()
+    elif not isinstance(value, str):
+        raise bad_cursor()
+    return [value, last_id]
 
 
 def to_model(row: OrganizationRow) -> Organization:
@@ -227,16 +268,21 @@ class OrganizationService:
                 }
             )
 
-    def get_people(self, org_id: str) -> People:
+    def get_people(self, org_id: str) -> tuple[People, int]:
+        """The key people and the organization's version (their ETag)."""
         with self.db.read_session() as session:
             row = OrganizationRepository(session).get(org_id)
             if row is None:
                 raise NotFound(f"organization {org_id} does not exist")
-            return People(people=[Person.model_validate(p) for p in row.people or []])
+            return People(people=[Person.model_validate(p) for p in row.people or []]), row.version
 
     def history(self, org_id: str, *, cursor: str | None, limit: int | None) -> OrganizationHistory:
         size = min(limit or self.page_size_default, self.page_size_max)
-        before = int(decode_cursor(cursor)[0]) if cursor else None
+        before = None
+        if cursor:
+            (before,) = decode_cursor(cursor, length=1)
+            if not isinstance(before, int) or isinstance(before, bool):
+                raise bad_cursor()
         with self.db.read_session() as session:
             repo = OrganizationRepository(session)
             if repo.get(org_id) is None:
@@ -271,17 +317,7 @@ class OrganizationService:
                 ],
             )
         size = min(p.limit or self.page_size_default, self.page_size_max)
-        after = None
-        if p.cursor:
-            decoded = decode_cursor(p.cursor)
-            if len(decoded) != 3 or decoded[0] != p.sort:
-                raise Unprocessable(
-                    "the cursor belongs to another sort order",
-                    errors=[field_error(["query", "cursor"], f"cursor was not issued for sort={p.sort}")],
-                )
-            after = decoded[1:]
-            if sort_key == "updated":
-                after[0] = datetime.fromisoformat(after[0])
+        after = _search_cursor(p.cursor, p.sort, sort_key) if p.cursor else None
         program_areas = _check_values(
             "program_area", p.program_areas, _in("program area", [*tax.program_categories, *tax.programs])
         )
@@ -388,7 +424,12 @@ class OrganizationService:
         return self._save(repo, org_id, payload, None, people, "registered", [], datetime.now(UTC), dup_index)
 
     def update(
-        self, org_id: str, changes: dict[str, Any], *, if_match: int | None = None, replace: bool = False
+        self,
+        org_id: str,
+        changes: dict[str, Any],
+        *,
+        if_match: IfMatchVersions = None,
+        replace: bool = False,
     ) -> Organization:
         """Merge (or with ``replace``, overwrite) the given sections; ``status`` may move draft ↔ active."""
         with self.db.session() as session:
@@ -411,7 +452,7 @@ class OrganizationService:
         merged = before.model_dump(mode="json", include={"status", *SECTIONS})
         for section, fields in changes.items():
             if section in SECTIONS and fields is not None:
-                merged[section] = dict(fields) if replace else {**merged[section], **fields}
+                merged[section] = dict(fields) if replace else merge_patch(merged[section], fields)
             elif section == "status" and fields is not None:
                 merged["status"] = fields
         try:
@@ -430,7 +471,9 @@ class OrganizationService:
         )
         return org, True
 
-    def replace_people(self, org_id: str, people: People, *, if_match: int | None = None) -> People:
+    def replace_people(
+        self, org_id: str, people: People, *, if_match: IfMatchVersions = None
+    ) -> tuple[People, int]:
         """Key people are restricted: the change is versioned without names and announced on its own
         event type (for due-diligence screening), never inside the public organization events."""
         with self.db.session() as session:
@@ -439,7 +482,7 @@ class OrganizationService:
             old = row.people or []
             new = [p.model_dump(mode="json") for p in people.people]
             if old == new:
-                return people
+                return people, row.version
             now = datetime.now(UTC)
             row.people = new
             row.version += 1
@@ -459,21 +502,10 @@ class OrganizationService:
             )
             add_event(
                 session,
-                Envelope.new(
-                    event_type("registry", "organization", "people_updated"),
-                    source=SOURCE,
-                    subject=f"organization/{org_id}",
-                    data={
-                        "organization_id": org_id,
-                        "legal_name": row.legal_name,
-                        "country": row.country,
-                        "version": row.version,
-                        "people": new,
-                    },
-                ),
+                people_event(org_id, row.legal_name, row.country, row.version, new),
                 aggregate_id=org_id,
             )
-            return people
+            return people, row.version
 
     def archive(self, org_id: str) -> Organization:
         with self.db.session() as session:
@@ -525,13 +557,16 @@ class OrganizationService:
         session.add(row)
 
     # -- internals ------------------------------------------------------------------------------
-    def _writable(self, repo: OrganizationRepository, org_id: str, if_match: int | None) -> OrganizationRow:
+    def _writable(
+        self, repo: OrganizationRepository, org_id: str, if_match: IfMatchVersions
+    ) -> OrganizationRow:
         row = repo.get_for_update(org_id)
         if row is None:
             raise NotFound(f"organization {org_id} does not exist")
-        if if_match is not None and if_match != row.version:
+        if if_match is not None and row.version not in if_match:
+            wanted = ", ".join(str(v) for v in sorted(if_match))
             raise PreconditionFailed(
-                f"organization {org_id} is at version {row.version}, not {if_match}",
+                f"organization {org_id} is at version {row.version}, not {wanted}",
                 extra={"current_version": row.version},
             )
         if row.status == "archived":
@@ -613,6 +648,11 @@ class OrganizationService:
         )
         extra: dict[str, Any] = {"changed_fields": [c.field for c in changes]} if action == "updated" else {}
         add_event(repo.session, organization_event(action, org, **extra), aggregate_id=org_id)
+        if row is None and people:
+            # Due diligence screens key people: it learns of them on registration too, on their own
+            # restricted event (never inside the public registered event).
+            name, country = candidate.identity.legal_name, candidate.where.country
+            add_event(repo.session, people_event(org_id, name, country, 1, people), aggregate_id=org_id)
         return org
 
     @staticmethod

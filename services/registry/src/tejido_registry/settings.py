@@ -11,6 +11,8 @@ class RegistrySettings(ServiceSettings):
     port: int = 8001
     page_size_default: int = Field(default=50, ge=1)
     page_size_max: int = Field(default=200, ge=1)
-    # rapidfuzz ratio (0-100) above which two names in the same country are likely the same organization
     import_max_body_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)
+    # rows per import transaction (the unit the import report counts as committed)
+    import_batch_size: int = Field(default=500, ge=1, le=10_000)
+    # rapidfuzz ratio (0-100) above which two names in the same country are likely the same organization
     duplicate_name_threshold: float = Field(default=88.0, ge=50, le=100)

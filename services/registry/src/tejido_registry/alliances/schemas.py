@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from tejido_common.taxonomy import check_code, taxonomy
-from tejido_registry.types import (
+from tejido_registry.kit.types import (
     CENT,
     Currency,
     FundingSource,

@@ -55,7 +55,7 @@ from tejido_registry.alliances.schemas import (
     StageChange,
     TransitionRequest,
 )
-from tejido_registry.changes import diff
+from tejido_registry.kit.changes import diff
 
 SOURCE = "tejido/registry"
 FIELD_NAMES = tuple(AllianceFields.model_fields)

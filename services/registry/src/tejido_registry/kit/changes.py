@@ -4,9 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from tejido_registry.schemas import Change
+from pydantic import BaseModel
 
 _EMPTY: tuple[Any, ...] = (None, [], {})
+
+
+class Change(BaseModel):
+    field: str
+    old: Any = None
+    new: Any = None
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch: objects merge key by key at every depth, null removes a key, anything
+    else (lists included) replaces the target value."""
+    if not isinstance(patch, dict):
+        return patch
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(merged.get(key), value)
+    return merged
 
 
 def flatten(value: Any, prefix: str = "", out: dict[str, Any] | None = None) -> dict[str, Any]:

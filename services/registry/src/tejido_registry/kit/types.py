@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -67,3 +68,40 @@ class Money(Strict):
     def _cents(cls, value: Decimal) -> Decimal:
         """Always two decimals, so the same amount is always written (and compared) the same way."""
         return value.quantize(CENT)
+
+
+# Bidirectional overrides and zero-width characters make two names look alike (or a name read
+# backwards) without being equal: never part of an organization's name, acronym or identifier.
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def visible(value: str) -> str:
+    printable(value)
+    if _INVISIBLE.search(value):
+        raise ValueError("contains invisible (zero-width or bidirectional control) characters")
+    return value
+
+
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(visible)
+]
+Acronym = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), AfterValidator(visible)
+]
+IdentifierValue = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(visible)
+]
+
+
+def as_utc(value: datetime) -> datetime:
+    """A time without offset is read as UTC; one that leaves the representable range once converted to
+    UTC (``9999-12-31T23:59:59-05:00``) is refused instead of failing later."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("out of range once converted to UTC") from exc
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(as_utc)]
