@@ -1,0 +1,1 @@
+"""Assessments of one organization under one framework version: answers, evidence files, workflow."""

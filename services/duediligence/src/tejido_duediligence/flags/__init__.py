@@ -1,0 +1,1 @@
+"""Flags on organizations: observation → yellow → escalated → red (or back to yellow / closed)."""

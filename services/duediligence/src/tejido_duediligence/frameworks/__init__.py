@@ -1,0 +1,1 @@
+"""Assessment frameworks: versioned data files shipped with the service (``data/<id>-<version>.json``)."""
