@@ -22,7 +22,9 @@ def test_organization_created_through_gateway_emits_exactly_one_registered_event
         with (
             running_registry(registry_settings(data_dir, nats_server.url, db_target)) as registry,
             ServerThread(
-                create_gateway(GatewaySettings(registry_url=registry.url, log_level="WARNING"))
+                create_gateway(
+                    GatewaySettings(registry_url=registry.url, data_dir=data_dir, log_level="WARNING")
+                )
             ) as gw,
             httpx.Client(base_url=gw.url, timeout=10) as client,
         ):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,7 +17,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel, SecretStr, create_model
 from starlette.requests import ClientDisconnect
 
 from tejido_common.natsserver import NatsServer, free_port
@@ -158,9 +159,10 @@ def echo_app(service: str, resource: str | None = None, item_fields: dict[str, A
 
 
 class Upstreams:
-    def __init__(self, urls: dict[str, str], probes: dict[str, Probe]):
+    def __init__(self, urls: dict[str, str], probes: dict[str, Probe], secret: SecretStr):
         self.urls = urls  # GatewaySettings field → URL
         self.probes = probes  # service → probe of its echo double
+        self.secret = secret  # the internal secret the gateway and the real matching service share
 
 
 @pytest.fixture(scope="session")
@@ -177,10 +179,13 @@ def upstreams(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstreams]:
             }
             urls = {f"{name}_url": serve(app) for name, app in doubles.items()}
             (root / "matching").mkdir()
-            matching = MatchingSettings(data_dir=root / "matching", nats_url=nats.url, log_level="WARNING")
+            secret = SecretStr(secrets.token_urlsafe(32))
+            matching = MatchingSettings(
+                data_dir=root / "matching", nats_url=nats.url, log_level="WARNING", internal_secret=secret
+            )
             urls["matching_url"] = serve(create_matching_app(matching))
             wait_ready(urls["matching_url"])
-            yield Upstreams(urls, {name: app.state.probe for name, app in doubles.items()})
+            yield Upstreams(urls, {name: app.state.probe for name, app in doubles.items()}, secret)
     finally:
         nats.stop()
 
@@ -192,12 +197,18 @@ def dead_url() -> str:
 
 
 @pytest.fixture
-def gateway(upstreams: Upstreams) -> Iterator[Callable[..., str]]:
+def gateway(upstreams: Upstreams, tmp_path: Path) -> Iterator[Callable[..., str]]:
     """``gateway(**settings) -> base URL``: a gateway in front of the upstreams, settings overridable."""
     with servers() as serve:
 
         def start(**overrides: Any) -> str:
-            values: dict[str, Any] = {"log_level": "WARNING", **upstreams.urls, **overrides}
+            values: dict[str, Any] = {
+                "log_level": "WARNING",
+                "data_dir": tmp_path,
+                "internal_secret": upstreams.secret,
+                **upstreams.urls,
+                **overrides,
+            }
             return serve(create_app(GatewaySettings(**values)))
 
         yield start

@@ -43,6 +43,7 @@ class DomainError(Exception):
     status: int = 400
     code: str = "bad-request"
     title: str = "Bad request"
+    headers: dict[str, str] = {}
 
     def __init__(
         self, detail: str, *, errors: list[FieldError] | None = None, extra: dict[str, Any] | None = None
@@ -71,6 +72,16 @@ class Unprocessable(DomainError):
 
 class BadRequest(DomainError):
     status, code, title = 400, "bad-request", "Bad request"
+
+
+class Unauthorized(DomainError):
+    status, code, title = 401, "unauthorized", "Authentication required"
+    # RFC 9110 §11.6.1: a 401 names the scheme the client should use.
+    headers = {"WWW-Authenticate": 'Bearer realm="tejido"'}
+
+
+class Forbidden(DomainError):
+    status, code, title = 403, "forbidden", "Not allowed"
 
 
 def field_error(loc: list[str | int] | tuple[str | int, ...], reason: str) -> FieldError:
@@ -132,6 +143,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             instance=request.url.path,
             errors=exc.errors,
             extra=exc.extra,
+            headers=exc.headers or None,
         )
 
     @app.exception_handler(RequestValidationError)

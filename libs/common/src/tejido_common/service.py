@@ -21,6 +21,7 @@ from tejido_common.broker import DEAD_LETTER_STREAM, Broker, StreamSpec, service
 from tejido_common.consumer import ConsumerSpec, EventConsumer, prune_processed
 from tejido_common.db import Database
 from tejido_common.executors import DaemonExecutor
+from tejido_common.identity import InternalIdentityMiddleware, load_internal_secret
 from tejido_common.logging import configure_logging, get_logger
 from tejido_common.metrics import (
     CONSUMER_LAG,
@@ -230,9 +231,12 @@ def build_app(
     version: str = "0.1.0",
     readiness: Callable[[], Awaitable[dict[str, str]]] | None = None,
     openapi_url: str | None = "/openapi.json",
+    trust_gateway_only: bool = True,
 ) -> FastAPI:
     """``readiness`` replaces ``runtime.readiness`` for ``/readyz`` (e.g. the gateway checks its upstreams);
-    ``openapi_url=None`` drops FastAPI's own ``/openapi.json`` and ``/docs`` so an app can serve its own."""
+    ``openapi_url=None`` drops FastAPI's own ``/openapi.json`` and ``/docs`` so an app can serve its own.
+    ``trust_gateway_only`` (services) refuses requests without the gateway's signed principal
+    (``tejido_common.identity``); the gateway itself authenticates its clients instead."""
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     check_readiness = readiness or (runtime.readiness if runtime is not None else None)
 
@@ -256,6 +260,8 @@ def build_app(
     app.state.settings = settings
     app.state.runtime = runtime
     install_problem_handlers(app)
+    if trust_gateway_only:
+        app.add_middleware(InternalIdentityMiddleware, secret=load_internal_secret(settings))
     app.add_middleware(
         BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, overrides=body_limit_overrides
     )

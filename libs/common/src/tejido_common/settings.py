@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -47,6 +47,12 @@ class ServiceSettings(BaseSettings):
     consumer_retry_max_delay_seconds: float = Field(default=600.0, ge=0)
     # Sent outbox rows and processed event ids are pruned this often (0 disables pruning).
     prune_interval_seconds: float = Field(default=3600.0, ge=0)
+    # The key the gateway signs each caller's identity with (``tejido_common.identity``). Unset: the
+    # file ``internal-secret`` in data_dir, created on first use, so processes sharing a data dir agree.
+    internal_secret: SecretStr | None = None
+    # NATS credentials of this service's own user (unset: connect without credentials).
+    nats_user: str | None = None
+    nats_password: SecretStr | None = None
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, text
 from tejido_common.broker import DEAD_LETTER_STREAM, ensure_stream, service_stream
 from tejido_common.db import normalize_url
 from tejido_common.events import Envelope
+from tejido_common.identity import TEST_ADMIN, Principal, PrincipalAuth, load_internal_secret
 from tejido_common.natsserver import NatsServer, free_port
 
 T = TypeVar("T")
@@ -114,12 +115,17 @@ class ServerThread:
         self.stop()
 
 
-def service_client(base_url: str, settings: Any = None, **kwargs: Any) -> httpx.Client:
+def service_client(
+    base_url: str, settings: Any = None, *, principal: Principal | None = TEST_ADMIN, **kwargs: Any
+) -> httpx.Client:
     """The HTTP client tests use to call one service directly, as the gateway would.
 
-    Every service test builds its client here, so that how the gateway vouches for the caller to a
-    service (``settings`` is the called service's settings) changes in one place."""
+    ``settings`` (the called service's settings) give the internal secret: every request is signed as
+    ``principal`` (an administrator by default; ``tejido_common.identity.scoped(...)`` for role tests;
+    None sends no identity, as an outsider reaching the service's port would)."""
     kwargs.setdefault("timeout", 10)
+    if settings is not None and principal is not None:
+        kwargs.setdefault("auth", PrincipalAuth(load_internal_secret(settings), principal))
     return httpx.Client(base_url=base_url, **kwargs)
 
 

@@ -45,6 +45,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         readiness=gateway.readiness,
         # Our own /openapi.json and /docs describe the upstreams, not the gateway's few routes.
         openapi_url=None,
+        trust_gateway_only=False,
     )
     app.state.gateway = gateway
     return app

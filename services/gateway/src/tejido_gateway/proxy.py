@@ -13,6 +13,13 @@ from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from tejido_common.context import current_correlation_id
+from tejido_common.identity import (
+    ANONYMOUS,
+    PRINCIPAL_HEADER,
+    Principal,
+    load_internal_secret,
+    sign_principal,
+)
 from tejido_common.logging import get_logger
 from tejido_common.problems import problem_response
 from tejido_gateway.routes import SERVICE_LABELS, service_for
@@ -28,7 +35,17 @@ HOP_BY_HOP = frozenset(
     {b"connection", b"keep-alive", b"te", b"trailer", b"transfer-encoding", b"upgrade", b"host", b"expect"}
 )
 # The gateway sets these itself: forwarding the client's copy would let it spoof them.
-REQUEST_DROP = HOP_BY_HOP | {b"x-request-id", b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host"}
+REQUEST_DROP = HOP_BY_HOP | {
+    b"x-request-id",
+    b"x-forwarded-for",
+    b"x-forwarded-proto",
+    b"x-forwarded-host",
+    PRINCIPAL_HEADER.encode(),
+    # The client's credentials end here: upstreams trust the signed principal, never a token.
+    b"authorization",
+    b"x-api-key",
+    b"cookie",
+}
 # Our uvicorn and request-id middleware add these to every response; an upstream copy would be a duplicate.
 RESPONSE_DROP = HOP_BY_HOP | {b"x-request-id", b"date", b"server"}
 
@@ -67,6 +84,7 @@ class Gateway:
     def __init__(self, settings: GatewaySettings):
         self.settings = settings
         self.upstreams = settings.upstreams()
+        self.secret = load_internal_secret(settings)
         self._client: httpx.AsyncClient | None = None
 
     @property
@@ -119,6 +137,11 @@ class Gateway:
             # Streamed: the body is never held in memory. With the client's Content-Length kept, httpx
             # sends it as is; otherwise chunked.
             content=request.stream() if has_body else None,
+        )
+        principal: Principal = getattr(request.state, "principal", ANONYMOUS)
+        upstream_path = upstream_request.url.raw_path.split(b"?", 1)[0].decode("latin-1")
+        upstream_request.headers[PRINCIPAL_HEADER] = sign_principal(
+            principal, self.secret, request.method, upstream_path
         )
         try:
             upstream = await self.client.send(upstream_request, stream=True)
