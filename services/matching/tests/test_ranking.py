@@ -26,7 +26,7 @@ def ids(result: dict[str, Any]) -> list[str]:
 REQUESTER = org(
     "Mujeres de Cajeme",
     subdivisions=["MX-SON"],
-    program_areas=["EC1"],
+    program_areas=["HE3"],
     offers=[("community_presence", "Presencia en colonias de Cajeme")],
     needs=[("knowledge_and_methodology", "Asesoría en microcrédito para mujeres", ["MX-SON"])],
 )
@@ -155,7 +155,7 @@ def test_program_areas_give_partial_credit_within_a_category() -> None:
     requester = org("Salud", subdivisions=["MX-SON"], program_areas=["HE1"])
     same = org("Misma área", subdivisions=["MX-SON"], program_areas=["HE1"])
     sibling = org("Misma categoría", subdivisions=["MX-SON"], program_areas=["HE2"])
-    other = org("Otra", subdivisions=["MX-SON"], program_areas=["EC1"])
+    other = org("Otra", subdivisions=["MX-SON"], program_areas=["ED1"])
     engine = engine_with(requester, same, sibling, other)
     fit = {
         i["candidate"]["name"]: i["features"]["objective_fit"]

@@ -52,6 +52,9 @@ class ConsumerSpec:
     handlers: dict[str, Handler] = field(default_factory=dict)
     # Called for event types without a handler; the default records and acks them (forward compatible).
     fallback: Handler | None = None
+    # Several filter subjects instead of ``filter_subject`` (NATS ≥ 2.10), e.g. to leave out a
+    # restricted subject that a wildcard would include.
+    filter_subjects: list[str] = field(default_factory=list)
 
 
 class PoisonMessage(Exception):
@@ -99,7 +102,8 @@ class EventConsumer:
             # We count deliveries ourselves to dead-letter; the server must never drop a message first.
             max_deliver=-1,
             max_ack_pending=1000,
-            filter_subject=self.spec.filter_subject,
+            filter_subject=None if self.spec.filter_subjects else self.spec.filter_subject,
+            filter_subjects=self.spec.filter_subjects or None,
         )
 
     async def _run(self) -> None:

@@ -150,3 +150,8 @@ def running_matching(settings: MatchingSettings) -> Iterator[RunningMatching]:
     with ServerThread(app) as server, service_client(server.url, settings) as client:
         wait_until(lambda: client.get("/readyz").status_code == 200, message="matching ready")
         yield RunningMatching(server.url, app, settings, client)
+
+
+def registry_body(profile: dict[str, Any]) -> dict[str, Any]:
+    """The registry's ``POST /v1/organizations`` body for a profile built with :func:`org`."""
+    return {k: profile[k] for k in ("identity", "where", "purpose", "cooperation")}

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from tejido_common.consumer import Handler
 from tejido_common.events import Envelope
 from tejido_matching.candidates import repository
 from tejido_matching.candidates.models import AllianceRecord, Candidate
@@ -119,8 +120,8 @@ ALLIANCE_EVENTS = (
     "registry.alliance.party_added.v1",
     "registry.alliance.party_removed.v1",
 )
-REGISTRY_HANDLERS = {
+REGISTRY_HANDLERS: dict[str, Handler] = {
     **dict.fromkeys(ORGANIZATION_EVENTS, on_organization),
     **dict.fromkeys(ALLIANCE_EVENTS, on_alliance),
 }
-DUEDILIGENCE_HANDLERS = {"duediligence.rating.published.v1": on_rating}
+DUEDILIGENCE_HANDLERS: dict[str, Handler] = {"duediligence.rating.published.v1": on_rating}

@@ -15,7 +15,7 @@ class Candidate(SQLModel, table=True):
     """One organization as matching sees it. A rating may arrive before the profile (different
     streams), so ``profile`` is nullable and such a row is never ranked until the profile lands."""
 
-    __tablename__ = "candidates"
+    __tablename__ = "match_candidates"
 
     organization_id: str = Field(sa_column=Column(String(36), primary_key=True))
     profile: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
@@ -39,7 +39,7 @@ class Candidate(SQLModel, table=True):
 
 
 class AllianceRecord(SQLModel, table=True):
-    __tablename__ = "alliances"
+    __tablename__ = "match_alliances"
 
     alliance_id: str = Field(sa_column=Column(String(36), primary_key=True))
     version: int = Field(default=0, sa_column=Column(Integer, nullable=False))

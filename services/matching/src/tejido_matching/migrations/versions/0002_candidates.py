@@ -17,7 +17,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
-        "candidates",
+        "match_candidates",
         sa.Column("organization_id", sa.String(36), primary_key=True),
         sa.Column("profile", sa.JSON, nullable=True),
         sa.Column("version", sa.Integer, nullable=False),
@@ -33,9 +33,9 @@ def upgrade() -> None:
         sa.Column("embeddings", sa.LargeBinary, nullable=True),
         sa.Column("event_time", UTCDateTime(), nullable=False),
     )
-    op.create_index("ix_candidates_event_time", "candidates", ["event_time"])
+    op.create_index("ix_match_candidates_event_time", "match_candidates", ["event_time"])
     op.create_table(
-        "alliances",
+        "match_alliances",
         sa.Column("alliance_id", sa.String(36), primary_key=True),
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("stage", sa.String(30), nullable=False),
@@ -44,7 +44,7 @@ def upgrade() -> None:
         sa.Column("event_time", UTCDateTime(), nullable=False),
     )
     op.create_table(
-        "feedback",
+        "match_feedback",
         sa.Column("id", sa.String(36), primary_key=True),
         sa.Column("requester_id", sa.String(36), nullable=False),
         sa.Column("candidate_id", sa.String(36), nullable=False),
@@ -53,10 +53,10 @@ def upgrade() -> None:
         sa.Column("mode", sa.String(20), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
     )
-    op.create_index("ix_feedback_requester", "feedback", ["requester_id", "candidate_id"])
+    op.create_index("ix_match_feedback_requester", "match_feedback", ["requester_id", "candidate_id"])
 
 
 def downgrade() -> None:
-    op.drop_table("feedback")
-    op.drop_table("alliances")
-    op.drop_table("candidates")
+    op.drop_table("match_feedback")
+    op.drop_table("match_alliances")
+    op.drop_table("match_candidates")
