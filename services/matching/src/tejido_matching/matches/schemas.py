@@ -72,3 +72,4 @@ class MatchPage(BaseModel):
     total: int
     items: list[Match]
     next_cursor: str | None = None
+    served_by: str | None = Field(default=None, description="The matching worker that ranked this page")

@@ -142,8 +142,12 @@ class MatchService:
         request = {**query, "exclude_ids": sorted(excluded), "lang": lang}
         answer = await self._ask(request, query, cursor, size)
         return MatchPage(
-            mode=mode, total=answer["total"], items=answer["items"], next_cursor=answer["next_cursor"]
-        )  # type: ignore[arg-type]
+            mode=mode,
+            total=answer["total"],
+            items=answer["items"],
+            next_cursor=answer["next_cursor"],
+            served_by=answer.get("worker"),
+        )
 
     async def search(self, body: SearchRequest, lang: str) -> MatchPage:
         filters = build_filters(body.actor_type, [], [], body.program_area, body.language)
@@ -157,5 +161,9 @@ class MatchService:
         size = self._limit(body.limit)
         answer = await self._ask({**query, "lang": lang}, query, body.cursor, size)
         return MatchPage(
-            mode="search", total=answer["total"], items=answer["items"], next_cursor=answer["next_cursor"]
-        )  # type: ignore[arg-type]
+            mode="search",
+            total=answer["total"],
+            items=answer["items"],
+            next_cursor=answer["next_cursor"],
+            served_by=answer.get("worker"),
+        )

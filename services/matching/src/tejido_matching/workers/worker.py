@@ -100,6 +100,10 @@ class MatchingWorker:
                 self.settings.rank_subject, queue=self.settings.worker_queue, cb=self._on_request
             )
         )
+        # This worker alone (diagnostics, tests): e.g. matching.rank.worker-1.
+        self._subs.append(
+            await nc.subscribe(f"{self.settings.rank_subject}.{self.name}", cb=self._on_request)
+        )
 
     async def _on_event(self, msg: Msg) -> None:
         try:
