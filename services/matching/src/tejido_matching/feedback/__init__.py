@@ -1,0 +1,1 @@
+"""Requesters' feedback on suggestions: contacted / not relevant (with a reason), acceptance rates."""

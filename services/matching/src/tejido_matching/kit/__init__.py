@@ -1,0 +1,1 @@
+"""Helpers shared by the matching service's domains (profile reader, vocabularies)."""

@@ -1,0 +1,326 @@
+"""The in-memory candidate index: one row per organization, features as dense numpy columns.
+
+Rows are updated in place when an event changes a profile, a rating or an alliance; arrays grow by
+doubling. Small vocabularies (cooperation kinds, program areas, indicator families, populations,
+legitimacy types) are dense 0/1 columns; open vocabularies (places, languages, working methods) are
+inverted lists (code → rows), so a requester's codes select the matching rows without a scan.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from tejido_common.taxonomy import taxonomy
+from tejido_matching.candidates.models import AllianceRecord, Candidate
+from tejido_matching.kit.profiles import NEVER_PROPOSED_ACTORS, SECTOR_OF_ACTOR, Profile, read_profile
+from tejido_matching.text.lexical import Bm25Index
+from tejido_matching.text.profile_texts import DIM, SLOTS, profile_texts
+
+F32 = npt.NDArray[np.float32]
+BAND_SCORE = {"low": 1.0, "medium": 0.7, "significant": 0.35, "high": 0.0}
+SECTORS = ("civil", "government", "business", "funder", "academia")
+# Alliances from this stage on count as track record.
+TRACK_STAGES = frozenset({"negotiation", "trial", "commitments", "established", "concluded"})
+
+
+def order_weights(count: int) -> F32:
+    """Needs listed first are the principal ones: weight 1, 1/2, 1/3 … by position."""
+    return (1.0 / np.arange(1, count + 1)).astype(np.float32)
+
+
+def norm_method(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+@dataclass
+class Vocab:
+    codes: tuple[str, ...]
+    col: dict[str, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.col = {c: i for i, c in enumerate(self.codes)}
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+
+def vocabularies() -> dict[str, Vocab]:
+    tax = taxonomy()
+    return {
+        "kinds": Vocab(tax.cooperation_kinds),
+        "programs": Vocab(tuple(tax.programs)),
+        "categories": Vocab(tuple(tax.program_categories)),
+        "indicators": Vocab(tax.social_indicators),
+        "populations": Vocab(tax.target_populations),
+        "legitimacy": Vocab(tax.legitimacy_types),
+    }
+
+
+def lendable_legitimacy(profile: Profile, alliances: int) -> set[str]:
+    """What legitimacy this organization can lend a partner (see taxonomy/legitimacy.json)."""
+    sector = SECTOR_OF_ACTOR.get(profile.identity.actor_type, "civil")
+    offers = {o.kind for o in profile.cooperation.offers}
+    lend: set[str] = set()
+    if sector == "business" or "market_access" in offers:
+        lend.add("market")
+    if alliances > 0 or profile.cooperation.prior_cooperation:
+        lend.add("relational")
+    if profile.capacity.recognition or "community_presence" in offers:
+        lend.add("social")
+    if sector == "funder" or "funding" in offers:
+        lend.add("investment")
+    if (
+        profile.identity.actor_type == "network"
+        or profile.capacity.network_memberships
+        or ("contacts_and_networks" in offers)
+    ):
+        lend.add("alliance")
+    return lend
+
+
+class CandidateIndex:
+    def __init__(self, capacity: int = 1024):
+        self.vocab = vocabularies()
+        self.size = 0
+        self.capacity = 0
+        self.ids: list[str] = []
+        self.row_of: dict[str, int] = {}
+        self.profiles: list[Profile | None] = []
+        self.records: list[Candidate | None] = []
+        self.bands: list[str | None] = []
+        self.places: list[frozenset[str]] = []
+        self.inverted: dict[str, dict[str, set[int]]] = {
+            "places": defaultdict(set),
+            "languages": defaultdict(set),
+            "methods": defaultdict(set),
+            "actor_types": defaultdict(set),
+        }
+        self.bm25 = Bm25Index()
+        self.alliances: dict[str, AllianceRecord] = {}
+        self.partners: dict[str, set[str]] = defaultdict(set)
+        self.track_count: dict[str, int] = defaultdict(int)
+        self.changes = 0  # bumped on every change: lets callers see the model moved
+        self._grow(capacity)
+
+    # -- storage -------------------------------------------------------------------------------
+    def _grow(self, capacity: int) -> None:
+        def grow(old: np.ndarray | None, shape: tuple[int, ...], dtype: type, fill: float = 0) -> np.ndarray:  # type: ignore[type-arg]
+            new: np.ndarray = np.full(shape, fill, dtype=dtype)  # type: ignore[type-arg]
+            if old is not None:
+                new[: old.shape[0]] = old
+            return new
+
+        v = self.vocab
+        first = self.capacity == 0
+        g = (lambda name: None) if first else (lambda name: getattr(self, name))
+        self.rankable = grow(g("rankable"), (capacity,), np.bool_)
+        self.willing = grow(g("willing"), (capacity,), np.bool_)
+        self.blocked = grow(g("blocked"), (capacity,), np.bool_)
+        self.band_score = grow(g("band_score"), (capacity,), np.float32, 0.5)
+        self.band_conf = grow(g("band_conf"), (capacity,), np.float32)
+        self.sector = grow(g("sector"), (capacity,), np.int8)
+        self.offer_kinds = grow(g("offer_kinds"), (capacity, len(v["kinds"])), np.float32)
+        self.need_kinds = grow(g("need_kinds"), (capacity, len(v["kinds"])), np.float32)
+        self.has_needs = grow(g("has_needs"), (capacity,), np.bool_)
+        self.programs = grow(g("programs"), (capacity, len(v["programs"])), np.float32)
+        self.categories = grow(g("categories"), (capacity, len(v["categories"])), np.float32)
+        self.indicators = grow(g("indicators"), (capacity, len(v["indicators"])), np.float32)
+        self.populations = grow(g("populations"), (capacity, len(v["populations"])), np.float32)
+        self.lend = grow(g("lend"), (capacity, len(v["legitimacy"])), np.float32)
+        self.lat = grow(g("lat"), (capacity,), np.float32, np.nan)
+        self.lon = grow(g("lon"), (capacity,), np.float32, np.nan)
+        self.emb = grow(g("emb"), (capacity, len(SLOTS), DIM), np.float32)
+        self.has_emb = grow(g("has_emb"), (capacity,), np.bool_)
+        self.track = grow(g("track"), (capacity,), np.float32)
+        self.capacity = capacity
+
+    def _row(self, organization_id: str) -> int:
+        row = self.row_of.get(organization_id)
+        if row is not None:
+            return row
+        if self.size == self.capacity:
+            self._grow(self.capacity * 2)
+        row = self.size
+        self.size += 1
+        self.ids.append(organization_id)
+        self.row_of[organization_id] = row
+        self.profiles.append(None)
+        self.records.append(None)
+        self.bands.append(None)
+        self.places.append(frozenset())
+        return row
+
+    # -- updates -------------------------------------------------------------------------------
+    def upsert(self, record: Candidate, embeddings: F32 | None = None) -> int:
+        """Take a candidate's new state (profile, rating, flags); embeddings if already known."""
+        row = self._row(record.organization_id)
+        self.records[row] = record
+        self.changes += 1
+        self.bands[row] = record.band
+        self.band_score[row] = BAND_SCORE.get(record.band or "", 0.5)
+        self.band_conf[row] = record.band_confidence or 0.0
+        self.blocked[row] = is_blocked(record)
+        old = self.profiles[row]
+        profile = read_profile(record.profile) if record.profile is not None else None
+        if profile is not None and (old is None or old.version != profile.version):
+            self._set_profile(row, profile)
+        elif profile is None:
+            self.rankable[row] = False
+        if embeddings is not None:
+            self.set_embeddings(record.organization_id, embeddings)
+        return row
+
+    def _set_profile(self, row: int, p: Profile) -> None:
+        old = self.profiles[row]
+        if old is not None:
+            self._unindex(row, old)
+        self.profiles[row] = p
+        v = self.vocab
+        self.rankable[row] = p.status == "active" and p.identity.actor_type not in NEVER_PROPOSED_ACTORS
+        self.willing[row] = p.cooperation.willing_to_cooperate is not False
+        self.sector[row] = SECTORS.index(SECTOR_OF_ACTOR.get(p.identity.actor_type, "civil"))
+        for matrix in (self.offer_kinds, self.need_kinds, self.programs, self.categories):
+            matrix[row] = 0
+        for matrix in (self.indicators, self.populations):
+            matrix[row] = 0
+        for o in p.cooperation.offers:
+            if o.kind in v["kinds"].col:
+                self.offer_kinds[row, v["kinds"].col[o.kind]] = 1.0
+        needs = [n for n in p.cooperation.needs if n.kind in v["kinds"].col]
+        for n, w in zip(needs, order_weights(len(needs)), strict=True):
+            col = v["kinds"].col[n.kind]
+            self.need_kinds[row, col] = max(self.need_kinds[row, col], w)
+        total = self.need_kinds[row].sum()
+        if total > 0:
+            self.need_kinds[row] /= total
+        self.has_needs[row] = total > 0
+        for code in p.purpose.program_areas:
+            cat = taxonomy().program_area_category(code)
+            if code in v["programs"].col:
+                self.programs[row, v["programs"].col[code]] = 1.0
+            if cat in v["categories"].col:
+                self.categories[row, v["categories"].col[cat]] = 1.0
+        for code in p.purpose.social_indicators:
+            if code in v["indicators"].col:
+                self.indicators[row, v["indicators"].col[code]] = 1.0
+        for code in p.purpose.target_populations:
+            if code in v["populations"].col:
+                self.populations[row, v["populations"].col[code]] = 1.0
+        coords = p.where.coordinates
+        self.lat[row] = coords.lat if coords else np.nan
+        self.lon[row] = coords.lon if coords else np.nan
+        places = frozenset(p.places())
+        self.places[row] = places
+        for code in places:
+            self.inverted["places"][code].add(row)
+        for code in p.where.languages:
+            self.inverted["languages"][code].add(row)
+        for m in p.purpose.working_methods:
+            self.inverted["methods"][norm_method(m)].add(row)
+        self.inverted["actor_types"][p.identity.actor_type].add(row)
+        self._set_lend(row)
+        texts = profile_texts(p)
+        self.bm25.set_doc(row, f"{p.name}. {texts.purpose}. {texts.gives}")
+        record = self.records[row]
+        if record is None or record.embedded_hash != texts.digest():
+            self.has_emb[row] = False
+
+    def _unindex(self, row: int, p: Profile) -> None:
+        for code in self.places[row]:
+            self.inverted["places"][code].discard(row)
+        for code in p.where.languages:
+            self.inverted["languages"][code].discard(row)
+        for m in p.purpose.working_methods:
+            self.inverted["methods"][norm_method(m)].discard(row)
+        self.inverted["actor_types"][p.identity.actor_type].discard(row)
+
+    def _set_lend(self, row: int) -> None:
+        p = self.profiles[row]
+        if p is None:
+            return
+        self.lend[row] = 0
+        for code in lendable_legitimacy(p, self.track_count.get(self.ids[row], 0)):
+            self.lend[row, self.vocab["legitimacy"].col[code]] = 1.0
+
+    def set_embeddings(self, organization_id: str, vectors: F32) -> None:
+        row = self.row_of.get(organization_id)
+        if row is None:
+            return
+        self.emb[row] = vectors.reshape(len(SLOTS), DIM)
+        self.has_emb[row] = True
+        self.changes += 1
+
+    def set_alliance(self, record: AllianceRecord) -> None:
+        old = self.alliances.get(record.alliance_id)
+        self.alliances[record.alliance_id] = record
+        touched = {p["organization_id"] for p in record.parties}
+        if old is not None:
+            touched |= {p["organization_id"] for p in old.parties}
+        self._rebuild_relations(touched)
+        self.changes += 1
+
+    def _rebuild_relations(self, organizations: set[str]) -> None:
+        for org in organizations:
+            self.partners[org] = set()
+            self.track_count[org] = 0
+        for alliance in self.alliances.values():
+            members = {p["organization_id"] for p in alliance.parties}
+            for org in members & organizations:
+                self.partners[org] |= members - {org}
+                if alliance.stage in TRACK_STAGES:
+                    self.track_count[org] += 1
+        for org in organizations:
+            row = self.row_of.get(org)
+            if row is not None:
+                self.track[row] = min(1.0, self.track_count[org] / 3)
+                self._set_lend(row)
+
+    # -- lookups -------------------------------------------------------------------------------
+    def rows_with(self, kind: str, codes: set[str] | list[str]) -> npt.NDArray[np.bool_]:
+        mask = np.zeros(self.size, dtype=np.bool_)
+        table = self.inverted[kind]
+        for code in codes:
+            rows = table.get(code)
+            if rows:
+                mask[np.fromiter(rows, dtype=np.int64, count=len(rows))] = True
+        return mask
+
+    def profile_of(self, organization_id: str) -> Profile | None:
+        row = self.row_of.get(organization_id)
+        return self.profiles[row] if row is not None else None
+
+    def embeddings_of(self, organization_id: str) -> F32 | None:
+        row = self.row_of.get(organization_id)
+        if row is None or not self.has_emb[row]:
+            return None
+        return self.emb[row]
+
+
+def is_blocked(record: Candidate) -> bool:
+    return bool(blocked_reasons(record))
+
+
+def blocked_reasons(record: Candidate) -> list[str]:
+    """Why due diligence blocks this organization from matching (empty: not blocked)."""
+    reasons = []
+    if record.band == "high":
+        reasons.append("high_risk")
+    if record.rating_red_flag:
+        reasons.append("red_flag")
+    if record.flag_blocking:
+        reasons.append("blocking_flag")
+    return reasons
+
+
+def haversine_km(lat: float, lon: float, lats: F32, lons: F32) -> F32:
+    r = 6371.0
+    p1, p2 = math.radians(lat), np.radians(lats)
+    dp = p2 - p1
+    dl = np.radians(lons) - math.radians(lon)
+    a = np.sin(dp / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return (2 * r * np.arcsin(np.sqrt(np.clip(a, 0, 1)))).astype(np.float32)
