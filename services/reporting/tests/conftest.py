@@ -38,8 +38,11 @@ class World:
         self.observations = ObservationService(db, batch_size=3)
         self.aggregator = Aggregator(db, settings.fx_rates)
 
-    def organization(self, org_id: str | None = None, *, version: int = 1, **identity: Any) -> str:
+    def organization(
+        self, org_id: str | None = None, *, version: int = 1, action: str = "registered", **identity: Any
+    ) -> str:
         event = deepcopy(recorded("registry.organization.registered.v1"))
+        event["type"] = f"registry.organization.{action}.v1"
         org = event["data"]["organization"]
         org["id"] = org_id or new_id()
         org["version"] = version
