@@ -19,6 +19,7 @@ from tejido_reporting.indicators.service import IndicatorService, seed_defaults
 from tejido_reporting.network.handlers import apply_alliance, apply_organization, apply_rating
 from tejido_reporting.observations.service import ObservationService
 from tejido_reporting.settings import ReportingSettings
+from tejido_reporting.targets.service import TargetService
 
 CONTRACTS = Path(__file__).resolve().parents[3] / "tests" / "contracts"
 
@@ -37,6 +38,7 @@ class World:
         self.indicators = IndicatorService(db)
         self.observations = ObservationService(db, batch_size=3)
         self.aggregator = Aggregator(db, settings.fx_rates)
+        self.targets = TargetService(db, self.aggregator)
 
     def organization(
         self, org_id: str | None = None, *, version: int = 1, action: str = "registered", **identity: Any

@@ -17,6 +17,8 @@ from tejido_reporting.observations.api import router as observations_router
 from tejido_reporting.observations.handlers import consumer_spec as observation_consumer
 from tejido_reporting.observations.service import ObservationService
 from tejido_reporting.settings import ReportingSettings
+from tejido_reporting.targets.api import router as targets_router
+from tejido_reporting.targets.service import TargetService
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -38,12 +40,13 @@ def create_app(settings: ReportingSettings) -> FastAPI:
         runtime,
         title="Tejido reporting",
         description="Indicator catalog, targets, observations, aggregates, exports and reports.",
-        routers=[indicators_router, observations_router, aggregates_router, network_router],
+        routers=[indicators_router, observations_router, targets_router, aggregates_router, network_router],
         body_limit_overrides={r":import$": settings.import_max_body_bytes},
     )
     app.state.indicators = IndicatorService(runtime.db)
     app.state.observations = ObservationService(runtime.db, batch_size=settings.import_batch_size)
-    app.state.aggregator = Aggregator(runtime.db, settings.fx_rates)
+    app.state.aggregator = aggregator = Aggregator(runtime.db, settings.fx_rates)
+    app.state.targets = TargetService(runtime.db, aggregator)
     return app
 
 
