@@ -1,0 +1,1 @@
+"""Rollups kept incrementally, and the aggregate queries over them."""

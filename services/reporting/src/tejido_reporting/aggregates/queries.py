@@ -1,0 +1,352 @@
+"""Aggregates over the rollups: the math of each value type, filters, grouping, currency.
+
+* counts, sums, money: Σ value
+* averages: Σ(value × weight) / Σ weight (a weighted mean, never a mean of means)
+* percentages: 100 × Σ numerator / Σ denominator (never an average of percentages)
+* stocks (latest): within each period, the latest value per organization and place (no carry-forward
+  from earlier periods), then Σ
+* money is grouped by currency; ``convert_to`` converts each year's amounts with the configured fixed
+  rate of that year before adding them
+* unfiltered aggregates read the totals; disaggregated parts are only read when a disaggregation is
+  asked for, so parts are never counted on top of totals
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, func, literal, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from tejido_common.db import Database
+from tejido_common.problems import NotFound
+from tejido_reporting.aggregates.models import RollupRow
+from tejido_reporting.aggregates.schemas import Aggregate, AggregateRow
+from tejido_reporting.indicators.repository import IndicatorRepository
+from tejido_reporting.indicators.schemas import IndicatorDefinition
+from tejido_reporting.indicators.service import definition_of
+from tejido_reporting.kit.errors import invalid
+from tejido_reporting.kit.periods import Granularity, MonthRange, bucket
+from tejido_reporting.kit.territory import Territory
+from tejido_reporting.network.repository import NetworkRepository
+
+R = RollupRow.__table__  # type: ignore[attr-defined]
+GROUPS = (
+    "period",
+    "territory",
+    "country",
+    "subdivision",
+    "municipality",
+    "organization",
+    "alliance",
+    "category",
+)
+LEVELS = ("country", "subdivision", "municipality")
+# Fixed yearly rates: {"2009": {"MXN": 0.074}} means 1 MXN = 0.074 units of the target currency.
+Rates = dict[str, dict[str, dict[str, float]]]
+
+
+@dataclass
+class AggregateQuery:
+    indicator: str
+    group_by: Sequence[str] = ()
+    period: Granularity = "quarter"
+    territory_level: str | None = None
+    months: MonthRange | None = None
+    territory: Territory | None = None
+    organization_ids: Sequence[str] = ()
+    alliance_ids: Sequence[str] = ()
+    program_areas: Sequence[str] = ()
+    families: Sequence[str] = ()
+    disaggregation: str | None = None  # "sex" or "sex:female"
+    currency: str | None = None
+    convert_to: str | None = None
+    filters: dict[str, list[str] | str] = field(default_factory=dict)
+
+
+def default_level(territory: Territory | None) -> str:
+    if territory is None:
+        return "subdivision"
+    if territory.municipality or territory.subdivision:
+        return "municipality"
+    return "subdivision"
+
+
+def _bucket_expr(granularity: Granularity, source: Any = None) -> ColumnElement[Any]:
+    month = (source if source is not None else R.c).month
+    if granularity == "year":
+        return month // 100
+    if granularity == "quarter":
+        return (month // 100) * 10 + ((month % 100) + 2) // 3
+    return month
+
+
+def _bucket_label(value: int, granularity: Granularity) -> str:
+    if granularity == "quarter":
+        return f"{value // 10}-Q{value % 10}"
+    if granularity == "year":
+        return str(value)
+    return bucket(value, "month")
+
+
+class Aggregator:
+    def __init__(self, db: Database, rates: Rates | None = None):
+        self.db = db
+        self.rates = rates or {}
+
+    def definition(self, code: str) -> tuple[int, IndicatorDefinition]:
+        with self.db.read_session() as session:
+            row = IndicatorRepository(session).latest(code)
+        if row is None:
+            raise NotFound(f"indicator {code} does not exist")
+        return row.version, definition_of(row)
+
+    def aggregate(self, q: AggregateQuery) -> Aggregate:
+        version, definition = self.definition(q.indicator)
+        for g in q.group_by:
+            if g not in GROUPS:
+                raise invalid("group_by", f"{g!r} is not a grouping ({', '.join(GROUPS)})")
+        dim, cat = self._disaggregation(q, definition)
+        if "category" in q.group_by and not dim:
+            raise invalid("group_by", "grouping by category needs disaggregation=<dimension>")
+        level = q.territory_level or default_level(q.territory)
+        if level not in LEVELS:
+            raise invalid("territory_level", f"one of {', '.join(LEVELS)}")
+        if q.convert_to and not definition.money:
+            raise invalid("convert_to", f"{q.indicator} is not a money indicator")
+        if q.currency and not definition.money:
+            raise invalid("currency", f"{q.indicator} is not a money indicator")
+        rows = self._rows(q, definition, dim, cat, level, q.group_by)
+        totals = self._rows(q, definition, dim, cat, level, ())
+        return Aggregate(
+            indicator=q.indicator,
+            indicator_version=version,
+            name={"es": definition.name.es, "en": definition.name.en},
+            unit=q.convert_to if (definition.money and q.convert_to) else definition.unit,
+            value_type=definition.value_type,
+            aggregation=str(definition.aggregation),
+            group_by=list(q.group_by),
+            period=q.period if "period" in q.group_by else None,
+            filters=q.filters,
+            converted_to=q.convert_to,
+            rows=rows,
+            totals=totals,
+        )
+
+    @staticmethod
+    def _disaggregation(q: AggregateQuery, definition: IndicatorDefinition) -> tuple[str, str | None]:
+        if not q.disaggregation:
+            return "", None
+        dim, _, cat = q.disaggregation.partition(":")
+        allowed = definition.disaggregations.get(dim)
+        if allowed is None:
+            raise invalid("disaggregation", f"{q.indicator} has no {dim[:40]!r} disaggregation")
+        if cat and cat not in allowed:
+            raise invalid("disaggregation", f"{cat[:60]!r} is not a {dim} category ({', '.join(allowed)})")
+        return dim, cat or None
+
+    def _conditions(self, q: AggregateQuery, dim: str, cat: str | None) -> list[ColumnElement[bool]]:
+        conds: list[ColumnElement[bool]] = [R.c.indicator_code == q.indicator, R.c.dimension == dim]
+        if cat is not None:
+            conds.append(R.c.category == cat)
+        if q.months is not None:
+            conds += [R.c.month >= q.months.first, R.c.month <= q.months.last]
+        if q.territory is not None:
+            conds.append(R.c.country == q.territory.country)
+            if q.territory.subdivision:
+                conds.append(R.c.subdivision == q.territory.subdivision)
+            if q.territory.municipality:
+                conds.append(R.c.municipality == q.territory.municipality)
+        if q.organization_ids:
+            conds.append(R.c.organization_id.in_(list(q.organization_ids)))
+        if q.alliance_ids:
+            conds.append(R.c.alliance_id.in_(list(q.alliance_ids)))
+        if q.currency:
+            conds.append(R.c.currency == q.currency)
+        return conds
+
+    def _facet_conditions(self, repo: NetworkRepository, q: AggregateQuery) -> list[ColumnElement[bool]]:
+        conds: list[ColumnElement[bool]] = []
+        if q.program_areas:
+            categories = [c for c in q.program_areas if len(c) == 2]
+            programs = [c for c in q.program_areas if len(c) != 2]
+            subqueries = []
+            if categories:
+                subqueries.append(repo.organizations_with_facet("program_category", categories))
+            if programs:
+                subqueries.append(repo.organizations_with_facet("program_area", programs))
+            conds.append(R.c.organization_id.in_(subqueries[0].union(*subqueries[1:])))
+        if q.families:
+            conds.append(
+                R.c.organization_id.in_(repo.organizations_with_facet("social_indicator", list(q.families)))
+            )
+        return conds
+
+    @staticmethod
+    def _keys(
+        group_by: Sequence[str], level: str, granularity: Granularity, money: bool, convert: bool, source: Any
+    ) -> list[tuple[str, Any]]:
+        """(name, expression) of each grouping column over ``source`` (the rollups or a subquery)."""
+        cols: list[tuple[str, Any]] = []
+        for g in group_by:
+            if g == "period":
+                cols.append(("period", _bucket_expr(granularity, source)))
+            elif g in ("territory", *LEVELS):
+                depth = LEVELS.index(level if g == "territory" else g)
+                for name in LEVELS[: depth + 1]:
+                    if name not in [c[0] for c in cols]:
+                        cols.append((name, source[name]))
+            elif g == "organization":
+                cols.append(("organization", source.organization_id))
+            elif g == "alliance":
+                cols.append(("alliance", source.alliance_id))
+            elif g == "category":
+                cols.append(("category", source.category))
+        if money:
+            cols.append(("_currency", source.currency))
+            if convert:
+                cols.append(("_year", source.month // 100))
+        return cols
+
+    def _rows(
+        self,
+        q: AggregateQuery,
+        definition: IndicatorDefinition,
+        dim: str,
+        cat: str | None,
+        level: str,
+        group_by: Sequence[str],
+    ) -> list[AggregateRow]:
+        money = definition.money
+
+        def keys_over(source: Any) -> list[tuple[str, Any]]:
+            return self._keys(group_by, level, q.period, money, bool(q.convert_to), source)
+
+        keys = keys_over(R.c)
+        width = len([k for k in keys if not k[0].startswith("_")])
+        groups = keys[:width]
+        with self.db.read_session() as session:
+            conds = self._conditions(q, dim, cat) + self._facet_conditions(NetworkRepository(session), q)
+            stmt = self._statement(definition, keys_over, conds, "period" in group_by, q.period)
+            result = [tuple(r) for r in session.execute(stmt)]
+        merged: dict[tuple[Any, ...], list[float]] = {}
+        currency_of: dict[tuple[Any, ...], str | None] = {}
+        for record in result:
+            key_values = record[: len(keys)]
+            num, den, n = float(record[-3] or 0.0), float(record[-2] or 0.0), int(record[-1] or 0)
+            group_key = tuple(key_values[:width])
+            currency: str | None = None
+            if money:
+                currency = str(key_values[width])
+                if q.convert_to:
+                    rate = self._rate(int(key_values[width + 1]), currency, q.convert_to)
+                    num, currency = num * rate, q.convert_to
+                group_key = (*group_key, currency)
+            acc = merged.setdefault(group_key, [0.0, 0.0, 0.0])
+            acc[0] += num
+            acc[1] += den
+            acc[2] += n
+            currency_of[group_key] = currency
+        rows = []
+        for group_key, (num, den, count) in sorted(
+            merged.items(), key=lambda kv: tuple(str(v) for v in kv[0])
+        ):
+            n = round(count)
+            if n <= 0:
+                continue  # everything here was superseded
+            labels = {}
+            for (name, _), value in zip(groups, group_key, strict=False):
+                labels[name] = _bucket_label(int(value), q.period) if name == "period" else str(value)
+            rows.append(self._row(definition, labels, num, den, n, currency_of[group_key]))
+        return rows
+
+    def _statement(
+        self,
+        definition: IndicatorDefinition,
+        keys_over: Any,
+        conds: list[ColumnElement[bool]],
+        by_period: bool,
+        granularity: Granularity,
+    ) -> Select[Any]:
+        if definition.value_type != "latest":
+            keys = keys_over(R.c)
+            return (
+                select(*[c.label(n) for n, c in keys], func.sum(R.c.num), func.sum(R.c.den), func.sum(R.c.n))
+                .where(*conds)
+                .group_by(*[c for _, c in keys])
+            )
+        # Stocks: the latest row per organization and place within each period, then summed.
+        bucket_col = _bucket_expr(granularity) if by_period else literal(0)
+        ranked = (
+            select(
+                R,
+                func.row_number()
+                .over(
+                    partition_by=[
+                        R.c.organization_id,
+                        R.c.alliance_id,
+                        R.c.country,
+                        R.c.subdivision,
+                        R.c.municipality,
+                        R.c.currency,
+                        R.c.category,
+                        bucket_col,
+                    ],
+                    order_by=[R.c.as_of.desc(), R.c.obs_id.desc()],
+                )
+                .label("rn"),
+            )
+            .where(*conds)
+            .subquery()
+        )
+        sub_keys = keys_over(ranked.c)
+        return (
+            select(
+                *[c.label(n) for n, c in sub_keys],
+                func.sum(ranked.c.num),
+                func.sum(ranked.c.den),
+                func.sum(ranked.c.n),
+            )
+            .where(ranked.c.rn == 1)
+            .group_by(*[c for _, c in sub_keys])
+        )
+
+    def _rate(self, year: int, currency: str, target: str) -> float:
+        if currency == target:
+            return 1.0
+        rate = self.rates.get(target, {}).get(str(year), {}).get(currency)
+        if rate is None:
+            raise invalid(
+                "convert_to",
+                f"no fixed rate configured for {currency} → {target} in {year} (TEJIDO_REPORTING_FX_RATES)",
+            )
+        return rate
+
+    @staticmethod
+    def _row(
+        definition: IndicatorDefinition,
+        labels: dict[str, str],
+        num: float,
+        den: float,
+        n: int,
+        currency: str | None,
+    ) -> AggregateRow:
+        vt = definition.value_type
+        if vt == "percentage":
+            value = round(100.0 * num / den, 6) if den else None
+            return AggregateRow(
+                group=labels, value=value, numerator=_clean(num), denominator=_clean(den), observations=n
+            )
+        if vt == "average":
+            value = round(num / den, 6) if den else None
+            return AggregateRow(
+                group=labels, value=value, numerator=_clean(num), denominator=_clean(den), observations=n
+            )
+        return AggregateRow(group=labels, value=_clean(num), currency=currency, observations=n)
+
+
+def _clean(value: float) -> float:
+    """Sums of floats after corrections leave residues like 1e-13: round them away."""
+    return round(value, 6) + 0.0

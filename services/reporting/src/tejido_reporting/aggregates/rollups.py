@@ -1,0 +1,223 @@
+"""Keeping rollups current as observations arrive (called inside the ingesting transaction).
+
+Flows (counts, sums, money, averages, percentages) add up, so a new revision adds its contribution
+and a superseded one subtracts its own: one ``INSERT … ON CONFLICT DO UPDATE SET num = num + …`` per
+touched rollup row. Stocks keep the latest value instead: a newer observation replaces the row only if
+it is later (conditional upsert); a correction or a disaggregated stock recomputes its month from the
+in-force observations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import and_, delete, or_, select
+from sqlmodel import Session, col
+
+from tejido_reporting.aggregates.models import RollupRow
+from tejido_reporting.kit.sql import insert_for
+from tejido_reporting.observations.models import ObservationRow
+
+# (indicator, organization, alliance, country, subdivision, municipality, month, currency)
+BaseKey = tuple[str, str, str, str, str, str, int, str]
+ROLLUP = RollupRow.__table__  # type: ignore[attr-defined]
+BASE_COLUMNS = (
+    "indicator_code",
+    "organization_id",
+    "alliance_id",
+    "country",
+    "subdivision",
+    "municipality",
+    "month",
+    "currency",
+)
+
+
+class Measured(Protocol):
+    value: float | None
+    numerator: float | None
+    denominator: float | None
+    weight: float | None
+    parts: list[dict[str, Any]]
+
+
+def _pair(value_type: str, m: Any) -> tuple[float, float]:
+    """What adds up: (num, den) of a total or a part."""
+    get = m.get if isinstance(m, dict) else lambda name: getattr(m, name)
+    if value_type == "percentage":
+        return float(get("numerator") or 0.0), float(get("denominator") or 0.0)
+    if value_type == "average":
+        weight = float(get("weight") or 0.0)
+        return float(get("value") or 0.0) * weight, weight
+    return float(get("value") or 0.0), 0.0
+
+
+def contributions(value_type: str, m: Measured) -> list[tuple[str, str, float, float]]:
+    """(dimension, category, num, den): the total under ``("", "")``, then each part."""
+    out = [("", "", *_pair(value_type, m))]
+    out += [(p["dimension"], p["category"], *_pair(value_type, p)) for p in m.parts]
+    return out
+
+
+def base_key(indicator: str, row: Any) -> BaseKey:
+    return (
+        indicator,
+        row.organization_id,
+        row.alliance_id,
+        row.country,
+        row.subdivision,
+        row.municipality,
+        row.month,
+        row.currency,
+    )
+
+
+@dataclass
+class RollupWriter:
+    flows: dict[tuple[BaseKey, str, str], list[float]] = field(default_factory=dict)
+    stock_upserts: list[dict[str, Any]] = field(default_factory=list)
+    stock_recompute: set[BaseKey] = field(default_factory=set)
+
+    def add_flow(self, key: BaseKey, value_type: str, m: Measured, sign: int) -> None:
+        for dim, cat, num, den in contributions(value_type, m):
+            acc = self.flows.setdefault((key, dim, cat), [0.0, 0.0, 0])
+            acc[0] += sign * num
+            acc[1] += sign * den
+            acc[2] += sign
+
+    def add_stock(self, key: BaseKey, m: Measured, as_of: int, obs_id: str, *, simple: bool) -> None:
+        """``simple``: a new in-force stock value without parts and no correction — a conditional upsert
+        suffices; anything else recomputes the month from the observations."""
+        if not simple:
+            self.stock_recompute.add(key)
+            return
+        num, den = _pair("latest", m)
+        self.stock_upserts.append(
+            {
+                **dict(zip(BASE_COLUMNS, key, strict=True)),
+                "dimension": "",
+                "category": "",
+                "num": num,
+                "den": den,
+                "n": 1,
+                "as_of": as_of,
+                "obs_id": obs_id,
+            }
+        )
+
+    def flush(self, session: Session) -> None:
+        if self.flows:
+            rows = [
+                {
+                    **dict(zip(BASE_COLUMNS, key, strict=True)),
+                    "dimension": dim,
+                    "category": cat,
+                    "num": acc[0],
+                    "den": acc[1],
+                    "n": int(acc[2]),
+                    "as_of": 0,
+                    "obs_id": "",
+                }
+                for (key, dim, cat), acc in self.flows.items()
+            ]
+            stmt = insert_for(session, ROLLUP)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=list(ROLLUP.primary_key.columns.keys()),
+                set_={
+                    "num": ROLLUP.c.num + stmt.excluded.num,
+                    "den": ROLLUP.c.den + stmt.excluded.den,
+                    "n": ROLLUP.c.n + stmt.excluded.n,
+                },
+            )
+            for start in range(0, len(rows), 2000):
+                session.execute(stmt, rows[start : start + 2000])
+        if self.stock_upserts:
+            self._upsert_stocks(session)
+        for key in self.stock_recompute:
+            recompute_stock(session, key)
+        self.flows, self.stock_upserts, self.stock_recompute = {}, [], set()
+
+    def _upsert_stocks(self, session: Session) -> None:
+        # Several values of one key in a batch: keep the latest before writing.
+        latest: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for row in self.stock_upserts:
+            k = tuple(row[c] for c in BASE_COLUMNS)
+            held = latest.get(k)
+            if held is None or (row["as_of"], row["obs_id"]) > (held["as_of"], held["obs_id"]):
+                latest[k] = row
+        rows = list(latest.values())
+        stmt = insert_for(session, ROLLUP)
+        newer = or_(
+            stmt.excluded.as_of > ROLLUP.c.as_of,
+            and_(stmt.excluded.as_of == ROLLUP.c.as_of, stmt.excluded.obs_id > ROLLUP.c.obs_id),
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(ROLLUP.primary_key.columns.keys()),
+            set_={
+                "num": stmt.excluded.num,
+                "den": stmt.excluded.den,
+                "as_of": stmt.excluded.as_of,
+                "obs_id": stmt.excluded.obs_id,
+            },
+            where=newer,
+        )
+        for start in range(0, len(rows), 2000):
+            session.execute(stmt, rows[start : start + 2000])
+        # Parts of an older stock value of the same month no longer apply once a newer total exists.
+        for row in rows:
+            session.execute(
+                delete(RollupRow).where(
+                    *_key_filter(tuple(row[c] for c in BASE_COLUMNS)),  # type: ignore[arg-type]
+                    col(RollupRow.dimension) != "",
+                    or_(
+                        col(RollupRow.as_of) < row["as_of"],
+                        and_(col(RollupRow.as_of) == row["as_of"], col(RollupRow.obs_id) < row["obs_id"]),
+                    ),
+                )
+            )
+
+
+def _key_filter(key: BaseKey) -> list[Any]:
+    return [getattr(RollupRow, name) == value for name, value in zip(BASE_COLUMNS, key, strict=True)]
+
+
+def recompute_stock(session: Session, key: BaseKey) -> None:
+    """The month's rows of one stock key from its latest in-force observation."""
+    session.execute(delete(RollupRow).where(*_key_filter(key)))
+    o = ObservationRow
+    stmt = (
+        select(o)
+        .where(
+            col(o.indicator_code) == key[0],
+            col(o.organization_id) == key[1],
+            col(o.alliance_id) == key[2],
+            col(o.country) == key[3],
+            col(o.subdivision) == key[4],
+            col(o.municipality) == key[5],
+            col(o.month) == key[6],
+            col(o.currency) == key[7],
+            col(o.in_force).is_(True),
+        )
+        .order_by(col(o.period_end).desc(), col(o.id).desc())
+        .limit(1)
+    )
+    latest = session.scalars(stmt).first()
+    if latest is None:
+        return
+    as_of = int(latest.period_end.strftime("%Y%m%d"))
+    fields: dict[str, Any] = dict(zip(BASE_COLUMNS, key, strict=True))
+    session.add_all(
+        RollupRow(
+            **fields,
+            dimension=dim,
+            category=cat,
+            num=num,
+            den=den,
+            n=1,
+            as_of=as_of,
+            obs_id=latest.id,
+        )
+        for dim, cat, num, den in contributions("latest", latest)
+    )
+    session.flush()

@@ -1,0 +1,1 @@
+"""Outputs: CSV of aggregates, IATI activity XML, charts."""

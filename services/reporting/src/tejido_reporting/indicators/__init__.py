@@ -1,0 +1,1 @@
+"""The indicator catalog (versioned definitions; the default catalog ships as data)."""

@@ -1,0 +1,1 @@
+"""Observations: API, bulk CSV and events, with revisions."""

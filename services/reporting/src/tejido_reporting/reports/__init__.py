@@ -1,0 +1,1 @@
+"""The collective-impact report (HTML, Spanish or English)."""

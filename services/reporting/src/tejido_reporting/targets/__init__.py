@@ -1,0 +1,1 @@
+"""Targets and baselines, and progress against them."""
