@@ -294,6 +294,11 @@ def probe_readyz(url: str, timeout: float = 3.0) -> tuple[bool, str]:
     except httpx.HTTPError as exc:
         return False, f"unreachable ({type(exc).__name__})"
     if response.status_code == 200:
+        body = response.json() if "json" in response.headers.get("content-type", "") else {}
+        degraded = body.get("degraded") if isinstance(body, dict) else None
+        if degraded:
+            # Serving, but an operator is needed (parked outbox rows, a stuck relay): say which.
+            return True, "degraded: " + "; ".join(f"{k}: {v}" for k, v in degraded.items())
         return True, "ready"
     try:
         detail = response.json().get("detail") or response.text
@@ -328,7 +333,8 @@ def status(cfg: LauncherConfig, console: Console) -> bool:
     for component in (GATEWAY, *SERVICES):
         ok, text = probe_readyz(urls[component.name])
         all_ok &= ok
-        table.add_row(component.name, escape(urls[component.name]), escape(text), style=None if ok else "red")
+        style = ("yellow" if text.startswith("degraded") else None) if ok else "red"
+        table.add_row(component.name, escape(urls[component.name]), escape(text), style=style)
     if nats_url:
         ok, text = probe_tcp(nats_url)
         all_ok &= ok
