@@ -102,3 +102,24 @@ def test_parked_rows_make_readiness_degraded_and_show_in_metrics(
         )
         assert "tejido_http_request_duration_seconds_bucket" in metrics
         assert 'tejido_relay_published_total{service="registry"}' in metrics
+
+
+def test_sent_rows_are_pruned_on_schedule_once_past_the_duplicate_window(
+    data_dir: Path, nats_server: NatsServer, db_target: DatabaseTarget
+) -> None:
+    settings = registry_settings(
+        data_dir,
+        nats_server.url,
+        db_target,
+        prune_interval_seconds=0.3,
+        stream_duplicate_window_seconds=1.0,
+    )
+    with running_registry(settings) as registry:
+        assert registry.client.post("/v1/organizations", json=org_body("Red Maíz")).status_code == 201
+
+        def outbox_rows() -> int:
+            with registry.db.read_session() as s:
+                return int(s.scalar(select(func.count()).select_from(OutboxRow)) or 0)
+
+        assert outbox_rows() == 1
+        wait_until(lambda: outbox_rows() == 0, timeout=10, message="sent row pruned")

@@ -104,7 +104,8 @@ class Broker:
         while not self._closing:
             try:
                 self.nc = await nats.connect(
-                    servers=[self.url],
+                    # A cluster is given as comma-separated URLs; the client fails over between them.
+                    servers=[u.strip() for u in self.url.split(",") if u.strip()],
                     name=self.name,
                     allow_reconnect=True,
                     max_reconnect_attempts=-1,
