@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
 import signal
-import socket
 import time
 from collections import Counter
 from pathlib import Path
@@ -114,25 +114,23 @@ def test_a_killed_registry_is_restarted_and_no_event_is_lost(tmp_path: Path) -> 
 
 
 def test_a_component_that_keeps_crashing_at_start_is_given_up_with_a_clear_message(tmp_path: Path) -> None:
-    with socket.socket() as blocker:  # the registry cannot bind its port: it exits at once, every time
-        blocker.bind(("127.0.0.1", 0))
-        blocker.listen()
-        cfg = LauncherConfig(
-            data_dir=tmp_path, gateway_port=free_port(), registry_port=blocker.getsockname()[1]
-        )
-        out, err = io.StringIO(), io.StringIO()
-        launcher = Launcher(cfg, Console(file=out, width=300), Console(file=err, width=300))
-        launcher.restart_backoff_cap = 0.2
-        launcher.fast_crash_limit = 3
-        launcher.children = [start_component(cfg, SERVICES[0], "nats://127.0.0.1:9")]
-        started = time.monotonic()
-        try:
-            assert launcher._wait() == 1
-        finally:
-            for child in launcher.children:
-                child.terminate()
-                child.wait_or_kill(5)
+    # A registry whose app cannot even be imported: it exits at once, every time it is started.
+    broken = dataclasses.replace(SERVICES[0], app_factory="tejido_registry.no_such_module:app")
+    cfg = LauncherConfig(data_dir=tmp_path, gateway_port=free_port())
+    out, err = io.StringIO(), io.StringIO()
+    launcher = Launcher(cfg, Console(file=out, width=300), Console(file=err, width=300))
+    launcher.restart_backoff_cap = 0.2
+    launcher.fast_crash_limit = 3
+    launcher.children = [start_component(cfg, broken, "nats://127.0.0.1:9")]
+    started = time.monotonic()
+    try:
+        assert launcher._wait() == 1
+    finally:
+        for child in launcher.children:
+            child.terminate()
+            child.wait_or_kill(5)
     message = " ".join(err.getvalue().split())
-    assert "registry exited with code" in message and "restarting in" in message
+    assert "registry exited with code 3; restarting in" in message  # uvicorn: cannot load the app
     assert "registry crashed 3 times in a row" in message and "giving up" in message
+    assert "no_such_module" in message  # the log tail says why
     assert time.monotonic() - started < 60

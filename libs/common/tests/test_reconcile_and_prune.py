@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -107,3 +108,13 @@ def test_sent_outbox_rows_and_old_processed_ids_are_pruned(data_dir: Path, db_ta
         assert set(s.scalars(select(OutboxRow.id))) == {"new-sent", "old-pending"}
         assert set(s.scalars(select(ProcessedEvent.event_id))) == {"p-new"}
     db.dispose()
+
+
+async def test_an_empty_nats_url_never_freezes_the_event_loop() -> None:
+    broker = Broker("", "t", [])
+    await broker.start()
+    started = asyncio.get_running_loop().time()
+    await asyncio.sleep(0.1)  # nats-py would spin here, without yielding, on an empty server list
+    assert asyncio.get_running_loop().time() - started < 1
+    assert not await broker.wait_ready(0.2)
+    await broker.close()

@@ -267,7 +267,9 @@ class OutboxRelay:
                 await self._task
             self._task = None
         with contextlib.suppress(Exception):
-            await self._db(self.leadership.release)
+            # Bounded: a thread stuck in the database must not hold up shutdown (the lock then goes
+            # with the process).
+            await asyncio.wait_for(self._db(self.leadership.release), 5)
         RELAY_LEADER.labels(self.service).set(0)
         if self._own_executor:
             self.executor.shutdown(wait=False, cancel_futures=True)
