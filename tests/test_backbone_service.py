@@ -102,6 +102,9 @@ def test_parked_rows_make_readiness_degraded_and_show_in_metrics(
         )
         assert "tejido_http_request_duration_seconds_bucket" in metrics
         assert 'tejido_relay_published_total{service="registry"}' in metrics
+        assert 'tejido_relay_leader{service="registry"} 1.0' in metrics
+        # The registry consumes due-diligence ratings: its durable's lag is reported.
+        assert 'tejido_consumer_lag_messages{consumer="registry",service="registry"} 0.0' in metrics
 
 
 def test_sent_rows_are_pruned_on_schedule_once_past_the_duplicate_window(
