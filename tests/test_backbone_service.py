@@ -8,9 +8,11 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select, text
 
+from tejido_common.db import Database
+from tejido_common.leader import RelayLeadership
 from tejido_common.natsserver import NatsServer
 from tejido_common.outbox import OutboxRow
-from tejido_common.testing import DatabaseTarget, wait_until
+from tejido_common.testing import DatabaseTarget, EventCollector, wait_until
 from tejido_registry.testing import org_body, registry_settings, running_registry
 
 LIMIT = 20_000
@@ -126,3 +128,29 @@ def test_sent_rows_are_pruned_on_schedule_once_past_the_duplicate_window(
 
         assert outbox_rows() == 1
         wait_until(lambda: outbox_rows() == 0, timeout=10, message="sent row pruned")
+
+
+def test_a_relay_that_cannot_publish_shows_as_stuck_and_a_standby_takes_over(
+    data_dir: Path, nats_server: NatsServer, db_target: DatabaseTarget
+) -> None:
+    settings = registry_settings(data_dir, nats_server.url, db_target, relay_stuck_after_seconds=1.0)
+    # Another replica holds the registry's relay lock and publishes nothing (hung, say).
+    other = RelayLeadership(Database(settings.resolved_database_url(), settings.resolved_schema()))
+    assert other.acquire()
+    collector = EventCollector(nats_server.url, "registry.>").start()
+    try:
+        with running_registry(settings) as registry:
+            assert registry.client.post("/v1/organizations", json=org_body("Red Ceiba")).status_code == 201
+            body = wait_until(
+                lambda: (b := registry.client.get("/readyz").json()).get("status") == "degraded" and b,
+                message="stuck relay reported",
+            )
+            assert "relay_stuck" in body["degraded"]
+            assert collector.events == []
+            other.release()  # the other replica goes away: this one takes over and publishes
+            collector.wait_for(1, timeout=10)
+            wait_until(lambda: registry.client.get("/readyz").json()["status"] == "ready", message="ready")
+    finally:
+        other.release()
+        other.db.dispose()
+        collector.stop()

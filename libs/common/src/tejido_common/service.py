@@ -39,8 +39,6 @@ from tejido_common.settings import ServiceSettings
 from tejido_common.timeouts import BodyReadTimeoutMiddleware
 
 T = TypeVar("T")
-# A relay whose oldest pending row is older than this while NATS is up is reported as stuck.
-RELAY_STUCK_AFTER_SECONDS = 60.0
 
 log = get_logger(__name__)
 
@@ -197,7 +195,10 @@ class ServiceRuntime:
                 f"{stats.parked} parked row(s), {stats.held} held behind them; "
                 "see `tejido outbox list` and `tejido outbox retry`"
             )
-        if self.broker.connected and stats.oldest_pending_age_seconds > RELAY_STUCK_AFTER_SECONDS:
+        if (
+            self.broker.connected
+            and stats.oldest_pending_age_seconds > self.settings.relay_stuck_after_seconds
+        ):
             found["relay_stuck"] = f"oldest pending event is {stats.oldest_pending_age_seconds:.0f}s old" + (
                 f"; last error: {self.relay.last_error}" if self.relay.last_error else ""
             )

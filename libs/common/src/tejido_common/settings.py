@@ -51,6 +51,8 @@ class ServiceSettings(BaseSettings):
     body_idle_timeout_seconds: float = Field(default=15.0, gt=0)
     body_grace_seconds: float = Field(default=30.0, gt=0)
     body_min_bytes_per_second: float = Field(default=10_240.0, gt=0)
+    # /readyz reports the relay stuck when NATS is up but the oldest pending event is older than this.
+    relay_stuck_after_seconds: float = Field(default=60.0, gt=0)
     # Sent outbox rows and processed event ids are pruned this often (0 disables pruning).
     prune_interval_seconds: float = Field(default=3600.0, ge=0)
 
