@@ -8,9 +8,11 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select, text
 
+from tejido_common.db import Database
+from tejido_common.leader import RelayLeadership
 from tejido_common.natsserver import NatsServer
 from tejido_common.outbox import OutboxRow
-from tejido_common.testing import DatabaseTarget, wait_until
+from tejido_common.testing import DatabaseTarget, EventCollector, wait_until
 from tejido_registry.testing import org_body, registry_settings, running_registry
 
 LIMIT = 20_000
@@ -102,3 +104,53 @@ def test_parked_rows_make_readiness_degraded_and_show_in_metrics(
         )
         assert "tejido_http_request_duration_seconds_bucket" in metrics
         assert 'tejido_relay_published_total{service="registry"}' in metrics
+        assert 'tejido_relay_leader{service="registry"} 1.0' in metrics
+        # The registry consumes due-diligence ratings: its durable's lag is reported.
+        assert 'tejido_consumer_lag_messages{consumer="registry",service="registry"} 0.0' in metrics
+
+
+def test_sent_rows_are_pruned_on_schedule_once_past_the_duplicate_window(
+    data_dir: Path, nats_server: NatsServer, db_target: DatabaseTarget
+) -> None:
+    settings = registry_settings(
+        data_dir,
+        nats_server.url,
+        db_target,
+        prune_interval_seconds=0.3,
+        stream_duplicate_window_seconds=1.0,
+    )
+    with running_registry(settings) as registry:
+        assert registry.client.post("/v1/organizations", json=org_body("Red Maíz")).status_code == 201
+
+        def outbox_rows() -> int:
+            with registry.db.read_session() as s:
+                return int(s.scalar(select(func.count()).select_from(OutboxRow)) or 0)
+
+        assert outbox_rows() == 1
+        wait_until(lambda: outbox_rows() == 0, timeout=10, message="sent row pruned")
+
+
+def test_a_relay_that_cannot_publish_shows_as_stuck_and_a_standby_takes_over(
+    data_dir: Path, nats_server: NatsServer, db_target: DatabaseTarget
+) -> None:
+    settings = registry_settings(data_dir, nats_server.url, db_target, relay_stuck_after_seconds=1.0)
+    # Another replica holds the registry's relay lock and publishes nothing (hung, say).
+    other = RelayLeadership(Database(settings.resolved_database_url(), settings.resolved_schema()))
+    assert other.acquire()
+    collector = EventCollector(nats_server.url, "registry.>").start()
+    try:
+        with running_registry(settings) as registry:
+            assert registry.client.post("/v1/organizations", json=org_body("Red Ceiba")).status_code == 201
+            body = wait_until(
+                lambda: (b := registry.client.get("/readyz").json()).get("status") == "degraded" and b,
+                message="stuck relay reported",
+            )
+            assert "relay_stuck" in body["degraded"]
+            assert collector.events == []
+            other.release()  # the other replica goes away: this one takes over and publishes
+            collector.wait_for(1, timeout=10)
+            wait_until(lambda: registry.client.get("/readyz").json()["status"] == "ready", message="ready")
+    finally:
+        other.release()
+        other.db.dispose()
+        collector.stop()

@@ -25,6 +25,8 @@ DEMO_SCHEME = "XX-TEJIDODEMO"
 APP_PORTS = {"gateway": 8000, "registry": 8001, "matching": 8002, "duediligence": 8003, "reporting": 8004}
 UPSTREAMS = ("registry", "matching", "duediligence", "reporting")
 INFRA = ("nats", "postgres")
+NATS_NODES = ("nats", "nats-2", "nats-3")
+NATS_URL = "nats://nats:4222,nats://nats-2:4222,nats://nats-3:4222"
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +64,7 @@ def _depends(service: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_every_service_is_defined(services: dict[str, dict[str, Any]]) -> None:
-    assert set(services) == set(INFRA) | set(APP_PORTS)
+    assert set(services) == set(INFRA) | set(NATS_NODES) | set(APP_PORTS)
 
 
 def test_nats_runs_jetstream_with_a_volume_and_healthcheck(services: dict[str, dict[str, Any]]) -> None:
@@ -74,6 +76,27 @@ def test_nats_runs_jetstream_with_a_volume_and_healthcheck(services: dict[str, d
     assert any(str(v).endswith(":/data") for v in nats["volumes"])
     probe = " ".join(_words(nats["healthcheck"]["test"]))
     assert ":8222/healthz" in probe
+
+
+def test_nats_is_a_three_node_cluster_with_r3_streams(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    names, volumes = set(), set()
+    for node in NATS_NODES:
+        command = _words(services[node]["command"])
+        assert "-js" in command
+        names.add(command[command.index("--server_name") + 1])
+        assert command[command.index("--cluster_name") + 1] == "tejido"
+        assert command[command.index("--cluster") + 1] == "nats://0.0.0.0:6222"
+        routes = command[command.index("--routes") + 1].split(",")
+        assert sorted(routes) == sorted(f"nats://{n}:6222" for n in NATS_NODES)
+        volumes |= {str(v).split(":")[0] for v in services[node]["volumes"]}
+        assert ":8222/healthz" in " ".join(_words(services[node]["healthcheck"]["test"]))
+    assert len(names) == 3, "every node needs its own server name"
+    assert len(volumes) == 3 and volumes <= set(compose["volumes"]), "every node needs its own store"
+    for name in UPSTREAMS:
+        env = _env(services[name])
+        assert env[f"TEJIDO_{name.upper()}_STREAM_REPLICAS"] == "3"
+        assert env[f"TEJIDO_{name.upper()}_NATS_URL"] == NATS_URL
 
 
 def test_postgres_has_pg_isready_healthcheck(services: dict[str, dict[str, Any]]) -> None:
@@ -99,7 +122,7 @@ def test_app_service_image_command_and_env(services: dict[str, dict[str, Any]], 
     env = _env(svc)
     prefix = f"TEJIDO_{name.upper()}_"
     assert _with_defaults(env[prefix + "DATABASE_URL"]) == "postgresql://tejido:tejido@postgres:5432/tejido"
-    assert env[prefix + "NATS_URL"] == "nats://nats:4222"
+    assert env[prefix + "NATS_URL"] == NATS_URL
     assert env[prefix + "PORT"] == str(port)
     assert "container_name" not in svc
 

@@ -188,15 +188,17 @@ def test_oversized_body_is_rejected(gateway: Callable[..., str], client: httpx.C
     assert_problem(too_big, 413)
 
 
-def test_unreachable_upstream_is_502(
+def test_unreachable_upstream_is_503_with_retry_after(
     gateway: Callable[..., str], client: httpx.Client, dead_url: str
 ) -> None:
     gw = gateway(registry_url=dead_url, matching_url="http://tejido-nowhere.invalid")
-    body = assert_problem(client.get(gw + "/v1/organizations"), 502)
-    assert body["detail"] == "the organization registry is unavailable"
-    assert body["type"] == "https://tejido.dev/problems/upstream-unavailable"
-    dns = assert_problem(client.get(gw + "/v1/matches"), 502)
-    assert dns["detail"] == "the ally matching service is unavailable"
+    response = client.get(gw + "/v1/organizations")
+    body = assert_problem(response, 503)
+    assert response.headers["retry-after"] == "2"
+    assert body["detail"] == "the organization registry is restarting or down"
+    assert body["type"] == "https://tejido.dev/problems/service-unavailable"
+    dns = assert_problem(client.get(gw + "/v1/matches"), 503)
+    assert dns["detail"] == "the ally matching service is restarting or down"
     # Other services are unaffected.
     assert client.get(gw + "/v1/assessments").status_code == 200
 

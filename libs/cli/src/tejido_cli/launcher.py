@@ -140,6 +140,10 @@ class Child:
     log_offset: int
     process: subprocess.Popen[bytes]
     last_answer: str = field(default="no answer yet")
+    started_at: float = field(default_factory=time.monotonic)
+    # Supervision: when the crashed process is due to be started again, and recent fast crashes.
+    restart_at: float | None = None
+    fast_crashes: list[float] = field(default_factory=list)
 
     def terminate(self) -> None:
         # Its own process group (start_new_session): signal the group, whatever uvicorn spawned too.
@@ -294,6 +298,11 @@ def probe_readyz(url: str, timeout: float = 3.0) -> tuple[bool, str]:
     except httpx.HTTPError as exc:
         return False, f"unreachable ({type(exc).__name__})"
     if response.status_code == 200:
+        body = response.json() if "json" in response.headers.get("content-type", "") else {}
+        degraded = body.get("degraded") if isinstance(body, dict) else None
+        if degraded:
+            # Serving, but an operator is needed (parked outbox rows, a stuck relay): say which.
+            return True, "degraded: " + "; ".join(f"{k}: {v}" for k, v in degraded.items())
         return True, "ready"
     try:
         detail = response.json().get("detail") or response.text
@@ -328,7 +337,8 @@ def status(cfg: LauncherConfig, console: Console) -> bool:
     for component in (GATEWAY, *SERVICES):
         ok, text = probe_readyz(urls[component.name])
         all_ok &= ok
-        table.add_row(component.name, escape(urls[component.name]), escape(text), style=None if ok else "red")
+        style = ("yellow" if text.startswith("degraded") else None) if ok else "red"
+        table.add_row(component.name, escape(urls[component.name]), escape(text), style=style)
     if nats_url:
         ok, text = probe_tcp(nats_url)
         all_ok &= ok
@@ -342,6 +352,17 @@ def status(cfg: LauncherConfig, console: Console) -> bool:
 # -- the launcher ------------------------------------------------------------------------------------
 
 
+# A crashed component is started again after 1 s, 2 s, 4 s … (capped); one that crashes this many times
+# within FAST_CRASH_WINDOW seconds of starting, in a row, is given up on: something needs fixing.
+RESTART_BACKOFF_CAP = 30.0
+FAST_CRASH_SECONDS = 20.0
+FAST_CRASH_LIMIT = 5
+
+
+def restart_delay(crashes: int, cap: float = RESTART_BACKOFF_CAP) -> float:
+    return float(min(2 ** max(crashes - 1, 0), cap))
+
+
 class Launcher:
     def __init__(self, cfg: LauncherConfig, out: Console | None = None, err: Console | None = None):
         self.cfg = cfg
@@ -350,7 +371,10 @@ class Launcher:
         self.err = err or Console(stderr=True, soft_wrap=True, highlight=False)
         self.stop_requested = threading.Event()
         self.nats: NatsServer | None = None
+        self.nats_url = ""
         self.children: list[Child] = []
+        self.restart_backoff_cap = RESTART_BACKOFF_CAP
+        self.fast_crash_limit = FAST_CRASH_LIMIT
 
     # Signals only set a flag: every wait below polls it, and shutdown always runs from `finally`.
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
@@ -419,7 +443,7 @@ class Launcher:
         cfg.logs_dir.mkdir(parents=True, exist_ok=True)
         self.out.print(f"data dir {escape(str(cfg.resolved_data_dir))}; logs in {escape(str(cfg.logs_dir))}/")
 
-        nats_url = self._start_nats()
+        nats_url = self.nats_url = self._start_nats()
         if self._interrupted():
             return False
 
@@ -562,25 +586,68 @@ class Launcher:
         self.out.print("Press Ctrl-C to stop.")
 
     def _wait(self) -> int:
+        """Supervise until a signal: a crashed component is restarted with backoff (the gateway answers
+        503 for it meanwhile); after repeated fast crashes the launcher gives up and stops everything."""
         while not self.stop_requested.wait(0.5):
-            for child in self.children:
+            for index, child in enumerate(list(self.children)):
                 code = child.process.poll()
-                if code is not None and not self.stop_requested.is_set():
-                    error = self._child_failed(child, f"exited unexpectedly with code {code}")
-                    self.err.print(f"[bold red]error:[/] {escape(str(error))}")
-                    self.err.print(escape(error.log_tail), style="dim")
-                    return 1
+                if code is None or self.stop_requested.is_set():
+                    continue
+                now = time.monotonic()
+                if child.restart_at is None:
+                    if now - child.started_at < FAST_CRASH_SECONDS:
+                        child.fast_crashes.append(now)
+                    else:
+                        child.fast_crashes.clear()  # it ran for a while: a fresh start
+                    if len(child.fast_crashes) >= self.fast_crash_limit:
+                        error = self._child_failed(
+                            child,
+                            f"crashed {len(child.fast_crashes)} times in a row, each within "
+                            f"{FAST_CRASH_SECONDS:g}s of starting (last exit code {code}); giving up",
+                        )
+                        self.err.print(f"[bold red]error:[/] {escape(str(error))}")
+                        self.err.print(escape(error.log_tail), style="dim")
+                        return 1
+                    delay = restart_delay(len(child.fast_crashes), self.restart_backoff_cap)
+                    child.restart_at = now + delay
+                    self.err.print(
+                        f"[yellow]warning:[/] {child.component.name} exited with code {code}; "
+                        f"restarting in {delay:g}s (log: {escape(str(child.log_path))})"
+                    )
+                elif now >= child.restart_at:
+                    fresh = start_component(self.cfg, child.component, self.nats_url)
+                    fresh.fast_crashes = child.fast_crashes
+                    self.children[index] = fresh
+                    self.out.print(f"  {child.component.name} restarted (pid {fresh.process.pid})")
             try:
                 self._check_nats()
             except LaunchError as exc:
                 # A terminal's Ctrl-C reaches nats-server too (same process group): that is no crash.
                 if self.stop_requested.wait(0.2):
                     break
+                if self._restart_nats():
+                    continue
                 self.err.print(f"[bold red]error:[/] {escape(str(exc))}")
                 self.err.print(escape(exc.log_tail), style="dim")
                 return 1
         self.out.print("stopping")
         return 0
+
+    def _restart_nats(self) -> bool:
+        """The embedded nats-server died: start it again on the same port and store (JetStream keeps
+        its streams on disk; services reconnect by themselves)."""
+        if self.nats is None:
+            return False
+        self.err.print("[yellow]warning:[/] nats-server exited; restarting it on the same port")
+        for _ in range(3):
+            self.nats.process = None
+            try:
+                self.nats.start()
+                return True
+            except (OSError, RuntimeError):
+                if self.stop_requested.wait(1.0):
+                    return True
+        return False
 
     def _stop_all(self) -> None:
         """Gateway first (no new requests), then the services, then NATS (their events still flow)."""

@@ -26,6 +26,13 @@ app = typer.Typer(
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
+def _register_operator_commands() -> None:
+    from tejido_cli.operate import deadletter_app, outbox_app
+
+    app.add_typer(outbox_app, name="outbox")
+    app.add_typer(deadletter_app, name="deadletter")
+
+
 def load_config() -> LauncherConfig:
     try:
         return LauncherConfig()
@@ -83,3 +90,6 @@ def import_(
     print_report(result, console, report)
     if result.get("failed"):
         raise typer.Exit(3)
+
+
+_register_operator_commands()

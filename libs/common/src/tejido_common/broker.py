@@ -101,10 +101,17 @@ class Broker:
 
     async def _connect_forever(self) -> None:
         delay = 0.2
+        servers = [u.strip() for u in self.url.split(",") if u.strip()]
+        if not servers:
+            # nats-py, told to reconnect forever, spins without yielding on an empty server list:
+            # that would freeze the whole service. Serve without a broker (/readyz says so) instead.
+            log.error("no NATS URL configured; events stay in the outbox", url=self.url)
+            return
         while not self._closing:
             try:
                 self.nc = await nats.connect(
-                    servers=[self.url],
+                    # A cluster is given as comma-separated URLs; the client fails over between them.
+                    servers=servers,
                     name=self.name,
                     allow_reconnect=True,
                     max_reconnect_attempts=-1,
@@ -157,7 +164,7 @@ class Broker:
                 await self._task
         if self.nc is not None:
             with contextlib.suppress(Exception):
-                await self.nc.drain()
+                await asyncio.wait_for(self.nc.drain(), 5)
             with contextlib.suppress(Exception):
                 await self.nc.close()
 

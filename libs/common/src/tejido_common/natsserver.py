@@ -74,6 +74,8 @@ class NatsServer:
         log_file: Path | None = None,
         *,
         owned_by_launcher: bool = False,
+        extra_args: list[str] | None = None,
+        name: str | None = None,
     ):
         self.store_dir = Path(store_dir)
         self.host = host
@@ -83,6 +85,9 @@ class NatsServer:
         # A launcher's NATS gets its own session (a terminal Ctrl-C reaches the launcher only, which
         # stops NATS last) and dies with the launcher even if the launcher is killed.
         self.owned_by_launcher = owned_by_launcher
+        # E.g. clustering flags (--cluster, --routes, --cluster_name) for a JetStream cluster.
+        self.extra_args = list(extra_args or [])
+        self.name = name or f"tejido-{self.port}"
 
     @property
     def url(self) -> str:
@@ -106,7 +111,8 @@ class NatsServer:
                 "-sd",
                 str(self.store_dir),
                 "--server_name",
-                f"tejido-{self.port}",
+                self.name,
+                *self.extra_args,
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -140,6 +146,55 @@ class NatsServer:
             self.process = None
 
     def __enter__(self) -> NatsServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class NatsCluster:
+    """``size`` clustered JetStream servers on loopback ports (what ``deploy/`` runs on three hosts)."""
+
+    def __init__(self, base_dir: Path, size: int = 3, host: str = "127.0.0.1"):
+        client_ports = [free_port(host) for _ in range(size)]
+        cluster_ports = [free_port(host) for _ in range(size)]
+        routes = ",".join(f"nats://{host}:{p}" for p in cluster_ports)
+        self.servers = [
+            NatsServer(
+                Path(base_dir) / f"n{i + 1}",
+                port=client_ports[i],
+                host=host,
+                name=f"n{i + 1}",
+                extra_args=[
+                    "--cluster_name",
+                    "tejido",
+                    "--cluster",
+                    f"nats://{host}:{cluster_ports[i]}",
+                    "--routes",
+                    routes,
+                ],
+            )
+            for i in range(size)
+        ]
+
+    @property
+    def url(self) -> str:
+        """Every node, comma-separated: clients fail over between them."""
+        return ",".join(s.url for s in self.servers)
+
+    def by_name(self, name: str) -> NatsServer:
+        return next(s for s in self.servers if s.name == name)
+
+    def start(self) -> NatsCluster:
+        for server in self.servers:
+            server.start()
+        return self
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+    def __enter__(self) -> NatsCluster:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 import nats.errors
 import nats.js.errors
-from sqlalchemy import Column, Integer, String, Text, and_, delete, exists, func, select, update
+from sqlalchemy import Column, Integer, String, Text, and_, delete, func, select, update
 from sqlmodel import Field, Session, SQLModel, col
 
 from tejido_common.broker import Broker
@@ -185,18 +185,14 @@ def outbox_stats(db: Database, park_after: int) -> OutboxStats:
 
 
 def _held_clause(park_after: int) -> Any:
-    """Unpublished rows behind a parked row of the same aggregate."""
-    table = OutboxRow.__table__  # type: ignore[attr-defined]
-    earlier = table.alias("earlier")
+    """Unpublished rows of an aggregate that has a parked row. (A row can only be parked once every
+    earlier row of its aggregate went out, so these are exactly the rows behind it.) The subquery is
+    uncorrelated: evaluated once, cheap even with a large backlog."""
+    parked_aggregates = select(col(OutboxRow.aggregate_id)).where(_parked_clause(park_after))
     return and_(
         col(OutboxRow.published_at).is_(None),
         col(OutboxRow.attempts) < park_after,
-        exists().where(
-            earlier.c.aggregate_id == table.c.aggregate_id,
-            earlier.c.published_at.is_(None),
-            earlier.c.attempts >= park_after,
-            earlier.c.seq < table.c.seq,
-        ),
+        col(OutboxRow.aggregate_id).in_(parked_aggregates),
     )
 
 
@@ -271,7 +267,9 @@ class OutboxRelay:
                 await self._task
             self._task = None
         with contextlib.suppress(Exception):
-            await self._db(self.leadership.release)
+            # Bounded: a thread stuck in the database must not hold up shutdown (the lock then goes
+            # with the process).
+            await asyncio.wait_for(self._db(self.leadership.release), 5)
         RELAY_LEADER.labels(self.service).set(0)
         if self._own_executor:
             self.executor.shutdown(wait=False, cancel_futures=True)

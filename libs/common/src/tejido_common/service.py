@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -36,10 +37,9 @@ from tejido_common.migrations import upgrade
 from tejido_common.outbox import OutboxRelay, prune_sent
 from tejido_common.problems import install_problem_handlers, problem_response
 from tejido_common.settings import ServiceSettings
+from tejido_common.timeouts import BodyReadTimeoutMiddleware
 
 T = TypeVar("T")
-# A relay whose oldest pending row is older than this while NATS is up is reported as stuck.
-RELAY_STUCK_AFTER_SECONDS = 60.0
 
 log = get_logger(__name__)
 
@@ -196,7 +196,10 @@ class ServiceRuntime:
                 f"{stats.parked} parked row(s), {stats.held} held behind them; "
                 "see `tejido outbox list` and `tejido outbox retry`"
             )
-        if self.broker.connected and stats.oldest_pending_age_seconds > RELAY_STUCK_AFTER_SECONDS:
+        if (
+            self.broker.connected
+            and stats.oldest_pending_age_seconds > self.settings.relay_stuck_after_seconds
+        ):
             found["relay_stuck"] = f"oldest pending event is {stats.oldest_pending_age_seconds:.0f}s old" + (
                 f"; last error: {self.relay.last_error}" if self.relay.last_error else ""
             )
@@ -242,6 +245,11 @@ def build_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # asyncio.to_thread's default pool is cpu+4 threads (6 on 2 cores): a handful of slow uploads
+        # would take them all. Match anyio's 40 threads for sync routes (the backbone has its own).
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(settings.request_threads, thread_name_prefix="request")
+        )
         if runtime is not None:
             await runtime.start()
         # Start-up objects live as long as the process: keep the garbage collector from rescanning them.
@@ -264,6 +272,12 @@ def build_app(
         app.add_middleware(InternalIdentityMiddleware, secret=load_internal_secret(settings))
     app.add_middleware(
         BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes, overrides=body_limit_overrides
+    )
+    app.add_middleware(
+        BodyReadTimeoutMiddleware,
+        idle_seconds=settings.body_idle_timeout_seconds,
+        grace_seconds=settings.body_grace_seconds,
+        min_rate=settings.body_min_bytes_per_second,
     )
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(MetricsMiddleware, service=settings.service_name)

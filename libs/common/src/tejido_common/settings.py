@@ -45,6 +45,14 @@ class ServiceSettings(BaseSettings):
     # A failing event is retried after retry_delay x 5^(n-1), capped here (1 s, 5 s, 25 s, 2 min, 10 min…):
     # with 10 deliveries a good event survives about an hour of database trouble before dead-lettering.
     consumer_retry_max_delay_seconds: float = Field(default=600.0, ge=0)
+    # Threads for blocking request work (asyncio.to_thread); the backbone has its own threads.
+    request_threads: int = Field(default=40, ge=1)
+    # Slow request bodies are cut with a 408 (see tejido_common.timeouts).
+    body_idle_timeout_seconds: float = Field(default=15.0, gt=0)
+    body_grace_seconds: float = Field(default=30.0, gt=0)
+    body_min_bytes_per_second: float = Field(default=10_240.0, gt=0)
+    # /readyz reports the relay stuck when NATS is up but the oldest pending event is older than this.
+    relay_stuck_after_seconds: float = Field(default=60.0, gt=0)
     # Sent outbox rows and processed event ids are pruned this often (0 disables pruning).
     prune_interval_seconds: float = Field(default=3600.0, ge=0)
     # The key the gateway signs each caller's identity with (``tejido_common.identity``). Unset: the

@@ -150,6 +150,14 @@ class Gateway:
             return self._problem(
                 504, "Gateway timeout", "upstream-timeout", service, "did not respond in time", path
             )
+        except httpx.ConnectError as exc:
+            # Nobody listening: the service is (re)starting, e.g. restarted by the launcher after a crash.
+            log.warning("upstream not accepting connections", service=service, error=str(exc) or "refused")
+            response = self._problem(
+                503, "Service unavailable", "service-unavailable", service, "is restarting or down", path
+            )
+            response.headers["Retry-After"] = "2"
+            return response
         except httpx.TransportError as exc:
             log.warning("upstream unavailable", service=service, error=str(exc) or type(exc).__name__)
             return self._problem(502, "Bad gateway", "upstream-unavailable", service, "is unavailable", path)
