@@ -108,7 +108,7 @@ def check_ports(cfg: LauncherConfig) -> list[str]:
 
 def migrate_all(cfg: LauncherConfig, console: Console) -> None:
     """Apply every service's migrations; the same code path for `tejido up` and `tejido migrate`."""
-    for service in SERVICES:
+    for service in (*SERVICES, GATEWAY):
         resolved = cfg.component_settings(service)
         db = Database(resolved.resolved_database_url(), resolved.resolved_schema())
         try:
@@ -127,6 +127,24 @@ def migrate_all(cfg: LauncherConfig, console: Console) -> None:
 def describe_database(url: str) -> str:
     """The URL without its password, for messages."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+def demo_admin_key(cfg: LauncherConfig) -> str:
+    """The embedded platform's demo admin key: kept in the data dir (owner-only) and reused while it is
+    valid, so restarts do not pile up keys; made again if it was revoked or the database is new."""
+    from tejido_cli.keys import key_service
+
+    path = cfg.demo_key_file
+    with key_service(cfg) as keys:
+        with contextlib.suppress(Exception):  # missing file, unknown or revoked key
+            existing = path.read_text().strip()
+            keys.authenticate(existing)
+            return existing
+        created = keys.create("demo admin (tejido up)", "admin", created_by="tejido up")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(created.key + "\n")
+    return created.key
 
 
 # -- child processes ---------------------------------------------------------------------------------
@@ -231,12 +249,15 @@ class DemoResult:
     alliances: int = 0
 
 
-def load_demo(gateway_url: str, lines: list[str], timeout: float = 120.0) -> DemoResult:
+def load_demo(
+    gateway_url: str, lines: list[str], timeout: float = 120.0, *, api_key: str | None = None
+) -> DemoResult:
     """Send the demo organizations through the bulk import (upsert by identifier: a re-run, even after
     an interrupted one, finds them unchanged), then the demo alliances between them."""
     result = DemoResult()
     body = "".join(line if line.endswith("\n") else line + "\n" for line in lines).encode("utf-8")
-    with httpx.Client(base_url=gateway_url, timeout=timeout) as client:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    with httpx.Client(base_url=gateway_url, timeout=timeout, headers=headers) as client:
         try:
             response = client.post(
                 IMPORT_PATH, content=body, headers={"Content-Type": "application/x-ndjson"}
@@ -351,6 +372,7 @@ class Launcher:
         self.stop_requested = threading.Event()
         self.nats: NatsServer | None = None
         self.children: list[Child] = []
+        self.demo_key: str | None = None
 
     # Signals only set a flag: every wait below polls it, and shutdown always runs from `finally`.
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
@@ -427,6 +449,7 @@ class Launcher:
         migrate_all(cfg, self.out)
         if self._interrupted():
             return False
+        self.demo_key = demo_admin_key(cfg)
 
         for component in COMPONENTS:
             self.children.append(start_component(cfg, component, nats_url))
@@ -516,7 +539,7 @@ class Launcher:
     def _load_demo(self) -> None:
         lines = demo_organizations()
         self.out.print(f"loading {len(lines)} demo organizations through the gateway")
-        result = load_demo(self.cfg.url_of(GATEWAY), lines)
+        result = load_demo(self.cfg.url_of(GATEWAY), lines, api_key=self.demo_key)
         self.out.print(f"  {result.created} created, {result.present} already present")
         self.out.print(f"  {result.alliances} demo alliances created")
         if result.failures:
@@ -557,6 +580,9 @@ class Launcher:
         )
         table.add_row("database", escape(database))
         table.add_row("data dir", escape(str(cfg.resolved_data_dir)))
+        if self.demo_key:
+            # A local, embedded platform: its operator needs a key to try the API at all.
+            table.add_row("demo admin key", escape(f"{self.demo_key} (also in {cfg.demo_key_file})"))
         table.add_row("logs", escape(f"{cfg.logs_dir}/"))
         self.out.print(table)
         self.out.print("Press Ctrl-C to stop.")

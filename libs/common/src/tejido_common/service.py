@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.middleware import Middleware
 
 from tejido_common.broker import DEAD_LETTER_STREAM, Broker, StreamSpec, service_stream
 from tejido_common.consumer import ConsumerSpec, EventConsumer
@@ -126,11 +127,13 @@ def build_app(
     readiness: Callable[[], Awaitable[dict[str, str]]] | None = None,
     openapi_url: str | None = "/openapi.json",
     trust_gateway_only: bool = True,
+    inner_middleware: Sequence[Middleware] = (),
 ) -> FastAPI:
     """``readiness`` replaces ``runtime.readiness`` for ``/readyz`` (e.g. the gateway checks its upstreams);
     ``openapi_url=None`` drops FastAPI's own ``/openapi.json`` and ``/docs`` so an app can serve its own.
     ``trust_gateway_only`` (services) refuses requests without the gateway's signed principal
-    (``tejido_common.identity``); the gateway itself authenticates its clients instead."""
+    (``tejido_common.identity``); the gateway itself authenticates its clients instead.
+    ``inner_middleware`` runs inside the request context (correlation id bound), outermost first."""
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     check_readiness = readiness or (runtime.readiness if runtime is not None else None)
 
@@ -154,6 +157,8 @@ def build_app(
     app.state.settings = settings
     app.state.runtime = runtime
     install_problem_handlers(app)
+    for extra in reversed(inner_middleware):
+        app.add_middleware(extra.cls, *extra.args, **extra.kwargs)
     if trust_gateway_only:
         app.add_middleware(InternalIdentityMiddleware, secret=load_internal_secret(settings))
     app.add_middleware(
