@@ -13,6 +13,7 @@ ROUTES: dict[str, str] = {
     "flags": "duediligence",
     "ratings": "duediligence",
     "watchlists": "duediligence",
+    "audit": "duediligence",
     "indicators": "reporting",
     "observations": "reporting",
     "targets": "reporting",

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from tejido_common.http import IfMatch, parse_if_match, problem_responses, with_etag
+from tejido_common.identity import OPERATOR, ORG_EDITOR, REVIEWER, require_organization, require_role
 from tejido_registry.schemas import (
     SECTIONS,
     Organization,
@@ -155,11 +156,13 @@ def organization_history(
 @router.get("/{org_id}/people", response_model=People, responses=PROBLEMS, tags=["restricted"])
 def get_people(org_id: str, service: Service) -> People:
     """Key people (restricted: for due-diligence reviewers; never in public reads, exports or search)."""
+    require_roles_for_people(org_id, OPERATOR, REVIEWER, ORG_EDITOR)
     return service.get_people(org_id)
 
 
 @router.put("/{org_id}/people", response_model=People, responses=PROBLEMS, tags=["restricted"])
 def put_people(org_id: str, body: People, service: Service, if_match: IfMatch = None) -> People:
+    require_roles_for_people(org_id, OPERATOR, ORG_EDITOR)
     return service.replace_people(org_id, body, if_match=parse_if_match(if_match))
 
 
@@ -213,3 +216,10 @@ def _section_routes(section: str, model: type[Any]) -> None:
 
 for _section, _model in SECTIONS.items():
     _section_routes(_section, _model)
+
+
+def require_roles_for_people(org_id: str, *roles: str) -> None:
+    """Restricted data is checked here too, not only at the gateway: 401/403 unless the caller has one
+    of ``roles`` and (org_editors) the organization is in its scope."""
+    require_role(*roles)()
+    require_organization(org_id)
