@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -33,7 +34,9 @@ from sqlalchemy.engine import make_url
 from tejido_cli.config import COMPONENTS, GATEWAY, SERVICES, Component, LauncherConfig
 from tejido_cli.demo_alliances import DemoAllianceError, demo_org_ids_by_slug, load_demo_alliances
 from tejido_common.db import Database
+from tejido_common.identity import SECRET_FILE, ensure_secret_file
 from tejido_common.migrations import upgrade
+from tejido_common.natsauth import SERVICES as NATS_SERVICES
 from tejido_common.natsserver import NatsServer, die_with_parent
 
 try:  # POSIX only; elsewhere two launchers on one data dir are simply not detected.
@@ -44,6 +47,7 @@ except ImportError:  # pragma: no cover
 LOG_TAIL_LINES = 40
 STATE_FILE = "tejido-up.json"
 LOCK_FILE = "tejido-up.lock"
+NATS_USERS_FILE = "nats-users.json"
 ORGANIZATIONS_PATH = "/v1/organizations"
 IMPORT_PATH = "/v1/organizations:import"
 
@@ -129,6 +133,21 @@ def describe_database(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def nats_passwords(cfg: LauncherConfig) -> dict[str, str]:
+    """One generated password per service for the embedded nats-server, kept (owner-only) in the data
+    dir so a restart finds the same users."""
+    path = cfg.resolved_data_dir / NATS_USERS_FILE
+    with contextlib.suppress(OSError, ValueError):
+        stored = json.loads(path.read_text())
+        if isinstance(stored, dict) and set(stored) >= set(NATS_SERVICES):
+            return {str(k): str(v) for k, v in stored.items()}
+    passwords = {service: secrets.token_urlsafe(24) for service in NATS_SERVICES}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(passwords, fh)
+    return passwords
+
+
 def demo_admin_key(cfg: LauncherConfig) -> str:
     """The embedded platform's demo admin key: kept in the data dir (owner-only) and reused while it is
     valid, so restarts do not pile up keys; made again if it was revoked or the database is new."""
@@ -194,7 +213,9 @@ def _open_log(path: Path) -> tuple[IO[bytes], int]:
     return fh, offset
 
 
-def start_component(cfg: LauncherConfig, component: Component, nats_url: str) -> Child:
+def start_component(
+    cfg: LauncherConfig, component: Component, nats_url: str, *, secrets_env: dict[str, str] | None = None
+) -> Child:
     port = cfg.port_of(component)
     log_path = cfg.logs_dir / f"{component.name}.log"
     command = [
@@ -214,7 +235,12 @@ def start_component(cfg: LauncherConfig, component: Component, nats_url: str) ->
         "5",
     ]
     # The inherited environment stays: TEJIDO_<SERVICE>_* set by the user reach the service.
-    env = {**os.environ, **cfg.component_env(component, nats_url), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        **cfg.component_env(component, nats_url),
+        **(secrets_env or {}),
+        "PYTHONUNBUFFERED": "1",
+    }
     log, offset = _open_log(log_path)
     try:
         process = subprocess.Popen(
@@ -373,6 +399,8 @@ class Launcher:
         self.nats: NatsServer | None = None
         self.children: list[Child] = []
         self.demo_key: str | None = None
+        # The embedded nats-server's users (service → password); None with an external NATS.
+        self.nats_passwords: dict[str, str] | None = None
 
     # Signals only set a flag: every wait below polls it, and shutdown always runs from `finally`.
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
@@ -452,7 +480,9 @@ class Launcher:
         self.demo_key = demo_admin_key(cfg)
 
         for component in COMPONENTS:
-            self.children.append(start_component(cfg, component, nats_url))
+            self.children.append(
+                start_component(cfg, component, nats_url, secrets_env=self._nats_credentials(component))
+            )
         self._write_state(nats_url)
         if not self._wait_ready():
             return False
@@ -475,8 +505,16 @@ class Launcher:
             return cfg.nats_url
         port = cfg.nats_port or pick_free_port(cfg.host, {cfg.port_of(c) for c in COMPONENTS})
         log_file = cfg.logs_dir / "nats.log"
+        self.nats_passwords = nats_passwords(cfg)
+        # Made before any service starts, so they never race to create it.
+        ensure_secret_file(cfg.resolved_data_dir / SECRET_FILE)
         self.nats = NatsServer(
-            store_dir=cfg.nats_store_dir, port=port, host=cfg.host, log_file=log_file, owned_by_launcher=True
+            store_dir=cfg.nats_store_dir,
+            port=port,
+            host=cfg.host,
+            log_file=log_file,
+            owned_by_launcher=True,
+            users=self.nats_passwords,
         )
         offset = log_file.stat().st_size if log_file.exists() else 0
         try:
@@ -489,6 +527,15 @@ class Launcher:
             ) from exc
         self.out.print(f"nats-server (JetStream) on {escape(self.nats.url)}, log {escape(str(log_file))}")
         return self.nats.url
+
+    def _nats_credentials(self, component: Component) -> dict[str, str]:
+        """The component's own NATS user, as environment for its process (never on a command line)."""
+        if self.nats_passwords is None or component.name not in self.nats_passwords:
+            return {}
+        return {
+            f"{component.env_prefix}NATS_USER": component.name,
+            f"{component.env_prefix}NATS_PASSWORD": self.nats_passwords[component.name],
+        }
 
     def _wait_ready(self) -> bool:
         """Poll every /readyz until all answer 200; a dead process or the deadline ends start-up."""

@@ -93,6 +93,9 @@ class EventConsumer:
     def _config(self) -> ConsumerConfig:
         return ConsumerConfig(
             durable_name=self.spec.name,
+            # With a name, nats-py puts the filter in the create request's subject, where the NATS
+            # permissions can check it (``tejido_common.natsauth``).
+            name=self.spec.name,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
             ack_wait=self.ack_wait,

@@ -23,6 +23,7 @@ from tejido_common.identity import InternalIdentityMiddleware, load_internal_sec
 from tejido_common.logging import configure_logging, get_logger
 from tejido_common.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from tejido_common.migrations import upgrade
+from tejido_common.natsauth import inbox_prefix
 from tejido_common.outbox import OutboxRelay
 from tejido_common.problems import install_problem_handlers, problem_response
 from tejido_common.settings import ServiceSettings
@@ -48,7 +49,14 @@ class ServiceRuntime:
         streams: list[StreamSpec] = list(extra_streams)
         if produces:
             streams.append(service_stream(settings.service_name))
-        self.broker = Broker(settings.nats_url, f"tejido-{settings.service_name}", streams)
+        self.broker = Broker(
+            settings.nats_url,
+            f"tejido-{settings.service_name}",
+            streams,
+            user=settings.nats_user,
+            password=settings.nats_password.get_secret_value() if settings.nats_password else None,
+            inbox_prefix=inbox_prefix(settings.service_name),
+        )
         self.relay: OutboxRelay | None = None
         if produces:
             self.relay = OutboxRelay(
