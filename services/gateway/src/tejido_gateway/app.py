@@ -25,6 +25,7 @@ from tejido_gateway.protection.headers import SecurityHeadersMiddleware
 from tejido_gateway.protection.ratelimit import RateLimiter
 from tejido_gateway.proxy import Gateway
 from tejido_gateway.settings import GatewaySettings
+from tejido_gateway.webhooks import install_webhooks
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 PROXIED_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -38,6 +39,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     keys = KeyService(runtime.db, cache_seconds=settings.key_cache_seconds)
     authenticator = Authenticator(keys, TokenVerifier(settings))
     limiter = RateLimiter(settings.rate_limit_per_key, settings.rate_limit_per_address)
+    webhooks, webhook_routers = install_webhooks(runtime, settings)
     # The router's lifespan is merged into build_app's by include_router: no hook needed for the client.
     router = APIRouter(lifespan=gateway.lifespan)
 
@@ -62,7 +64,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         title="Tejido gateway",
         description="Routes /v1 resources to the Tejido services.",
         # Own routes first: the catch-all proxy route must not shadow them.
-        routers=[keys_router, router],
+        routers=[keys_router, *webhook_routers, router],
         body_limit_overrides={r":import$": settings.import_max_body_bytes},
         readiness=readiness,
         # Our own /openapi.json and /docs describe the upstreams, not the gateway's few routes.
@@ -85,6 +87,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.state.gateway = gateway
     app.state.keys = keys
+    app.state.webhooks = webhooks
     return app
 
 

@@ -47,6 +47,18 @@ class GatewaySettings(ServiceSettings):
     # Web front ends allowed to call the API from a browser (exact origins, e.g. https://app.example.org).
     cors_allow_origins: list[str] = []
 
+    # -- webhooks -------------------------------------------------------------------------------------
+    webhooks_enabled: bool = True
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Retries wait base, 2×base, 4×base …; after max attempts the delivery is parked (replayable).
+    webhook_retry_base_seconds: float = Field(default=10.0, ge=0)
+    webhook_max_attempts: int = Field(default=8, ge=1)
+    # This many failed attempts in a row disable the subscription (its owner sees why, and re-enables it).
+    webhook_disable_after_failures: int = Field(default=40, ge=1)
+    # Only for tests and closed networks: let subscriptions target private, loopback or plain-http URLs.
+    webhook_allow_private_urls: bool = False
+
     def upstreams(self) -> dict[str, str]:
         """Service name → base URL (without trailing slash)."""
         return {
