@@ -8,14 +8,15 @@ import time
 
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
+from limits.strategies import SlidingWindowCounterRateLimiter
 
 
 class RateLimiter:
     def __init__(self, per_key: str, per_address: str):
         self.per_key: RateLimitItem = parse(per_key)
         self.per_address: RateLimitItem = parse(per_address)
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        # Sliding window counter: O(1) per request whatever the limit (a moving window keeps every hit).
+        self._limiter = SlidingWindowCounterRateLimiter(MemoryStorage())
 
     def hit(self, bucket: str, *, authenticated: bool) -> int | None:
         """Count one request; None when allowed, else the seconds to wait (``Retry-After``)."""
