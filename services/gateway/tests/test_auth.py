@@ -120,3 +120,19 @@ def test_rate_limits_per_key_and_per_address(gateway: Callable[..., str], client
         # Guessing keys spends the address's budget too.
         r = anonymous.get("/v1/organizations", headers={"Authorization": "Bearer tjd_guess"})
         assert r.status_code == 429 and "retry-after" in r.headers
+
+
+def test_no_keys_or_tokens_in_logs(
+    gateway: Callable[..., str], client: httpx.Client, capfd: pytest.CaptureFixture[str]
+) -> None:
+    gw = gateway(log_level="DEBUG", jwt_hs256_secret=HS_SECRET, jwt_issuer=ISSUER, jwt_audience=AUDIENCE)
+    key = client.headers["Authorization"].removeprefix("Bearer ")
+    token = jwt.encode(claims(), HS_SECRET, algorithm="HS256")
+    wrong = "tjd_0123456789ab_" + "S" * 43
+    for credential in (key, token, wrong, token + "x"):
+        httpx.get(gw + "/v1/alliances/a/b", headers={"Authorization": f"Bearer {credential}"}, timeout=10)
+    out, err = capfd.readouterr()
+    logs = out + err
+    assert "authentication failed" in logs and '"status": 200' in logs  # the requests were logged…
+    for secret in (key, token, wrong, HS_SECRET, key.split("_")[-1]):
+        assert secret not in logs  # …without a single credential
