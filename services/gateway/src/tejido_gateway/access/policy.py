@@ -113,8 +113,10 @@ def decide(principal: Principal, method: str, path: str) -> Decision:
     """Whether ``principal`` may call ``method path`` (``path`` as the client sent it, decoded)."""
     found, match = find_rule(method.upper(), path)
     roles = found.roles if found else frozenset({ADMIN})
+    if PUBLIC in roles:
+        return Decision.ALLOW  # what anyone may read, any caller may read (a token without a role too)
     if not principal.authenticated:
-        return Decision.ALLOW if PUBLIC in roles else Decision.UNAUTHENTICATED
+        return Decision.UNAUTHENTICATED
     if principal.role not in roles:
         return Decision.FORBIDDEN
     if found and found.scoped and match is not None and principal.role != ADMIN:
