@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.data import DEFAULT_SEED, OrgGenerator, write_csv
+from bench.gateway_bench import print_gateway, run_gateway
 from bench.harness import log, write_results
 from bench.import_bench import print_import, run_import
 from bench.search_bench import print_search, run_search
@@ -72,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     _import_args(p_all)
     _search_args(p_all)
     _common(p_all)
+    p_gateway = sub.add_parser("gateway", help="the gateway hop: req/s and latency vs the registry directly")
+    p_gateway.add_argument("--concurrency", type=int, default=4, help="client threads")
+    p_gateway.add_argument("--seconds", type=float, default=8.0, help="measured seconds per round and path")
+    p_gateway.add_argument("--rounds", type=int, default=3, help="alternating rounds (direct, gateway)")
     p_data = sub.add_parser("data", help="write the generated organizations to a CSV file (no benchmark)")
     p_data.add_argument("--rows", type=int, default=10_000)
     p_data.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -82,6 +87,12 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         write_csv(args.out, OrgGenerator(seed=args.seed).orgs(args.rows))
         log(f"wrote {args.rows:,} organizations to {args.out} in {time.perf_counter() - start:.1f}s")
+        return 0
+
+    if args.command == "gateway":
+        gateway = run_gateway(args.concurrency, args.seconds, args.rounds)
+        print_gateway(gateway)
+        print(f"\nresults: {write_results('gateway', vars(args), {'gateway': gateway})}")
         return 0
 
     backends = _backends(args)

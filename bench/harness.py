@@ -31,7 +31,7 @@ from sqlmodel import col
 
 from tejido_common.natsserver import NatsServer
 from tejido_common.outbox import OutboxRow
-from tejido_common.testing import DatabaseTarget, database_target
+from tejido_common.testing import DatabaseTarget, database_target, service_client
 from tejido_registry.settings import RegistrySettings
 from tejido_registry.testing import RunningRegistry, registry_settings, running_registry
 
@@ -126,7 +126,8 @@ def environment(backend: str, postgres_url: str | None = None) -> Iterator[Envir
                 )
                 with (
                     running_registry(settings) as registry,
-                    httpx.Client(base_url=registry.url, timeout=LONG_TIMEOUT) as client,
+                    # Signed as the gateway would (services refuse unsigned calls).
+                    service_client(registry.url, settings, timeout=LONG_TIMEOUT) as client,
                 ):
                     yield Environment(backend, registry, client, workdir)
                 # the server has stopped: let go of pooled connections before the schema is dropped

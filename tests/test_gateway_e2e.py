@@ -5,12 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import httpx
-
 from tejido_common.natsserver import NatsServer
-from tejido_common.testing import DatabaseTarget, EventCollector, ServerThread, wait_until
-from tejido_gateway.app import create_app as create_gateway
-from tejido_gateway.settings import GatewaySettings
+from tejido_common.testing import DatabaseTarget, EventCollector, wait_until
+from tejido_gateway.testing import running_gateway
 from tejido_registry.testing import org_body, registry_settings, running_registry
 
 
@@ -21,12 +18,8 @@ def test_organization_created_through_gateway_emits_exactly_one_registered_event
     try:
         with (
             running_registry(registry_settings(data_dir, nats_server.url, db_target)) as registry,
-            ServerThread(
-                create_gateway(
-                    GatewaySettings(registry_url=registry.url, data_dir=data_dir, log_level="WARNING")
-                )
-            ) as gw,
-            httpx.Client(base_url=gw.url, timeout=10) as client,
+            running_gateway(data_dir, nats_server.url, registry_url=registry.url) as gw,
+            gw.client() as client,
         ):
             r = client.post(
                 "/v1/organizations",

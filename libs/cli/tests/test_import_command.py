@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from tejido_cli.main import app
 from tejido_common.natsserver import NatsServer
 from tejido_common.testing import DatabaseTarget
+from tejido_gateway.testing import running_gateway
 from tejido_registry.testing import registry_settings, running_registry
 
 CSV = """legal_name,identifiers,actor_type,cso_subtype,country,program_areas
@@ -26,8 +27,15 @@ def test_import_file_reports_rows_and_is_idempotent(
     file.write_text(CSV, encoding="utf-8")
     report_file = tmp_path / "report.json"
     runner = CliRunner()
-    with running_registry(registry_settings(data_dir, nats_server.url, db_target)) as registry:
-        args = ["import", str(file), "--url", registry.url, "--report", str(report_file)]
+    with (
+        running_registry(registry_settings(data_dir, nats_server.url, db_target)) as registry,
+        running_gateway(data_dir, nats_server.url, registry_url=registry.url) as gateway,
+    ):
+        url = ["--url", gateway.url]
+        args = ["import", str(file), *url, "--key", gateway.admin_key, "--report", str(report_file)]
+        # Imports are writes: without a key the gateway refuses them, and nothing is imported.
+        anonymous = runner.invoke(app, ["import", str(file), *url], env={"TEJIDO_API_KEY": ""})
+        assert anonymous.exit_code == 1 and "401" in anonymous.output
         first = runner.invoke(app, args)
         assert first.exit_code == 3, first.output  # one row could not be imported
         report = json.loads(report_file.read_text())
@@ -39,8 +47,8 @@ def test_import_file_reports_rows_and_is_idempotent(
         assert second.exit_code == 3
         listed = registry.client.get("/v1/organizations").json()["items"]
         assert sorted(o["identity"]["legal_name"] for o in listed) == ["Grupo Conciencia", "Red LASES"]
-        bad = runner.invoke(app, ["import", str(tmp_path / "missing.csv"), "--url", registry.url])
+        bad = runner.invoke(app, ["import", str(tmp_path / "missing.csv"), *url])
         assert bad.exit_code == 1 and "not a file" in bad.output
         unknown = tmp_path / "orgs.xlsx"
         unknown.write_text("x")
-        assert runner.invoke(app, ["import", str(unknown), "--url", registry.url]).exit_code == 1
+        assert runner.invoke(app, ["import", str(unknown), *url]).exit_code == 1

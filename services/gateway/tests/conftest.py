@@ -159,8 +159,9 @@ def echo_app(service: str, resource: str | None = None, item_fields: dict[str, A
 
 
 class Upstreams:
-    def __init__(self, urls: dict[str, str], probes: dict[str, Probe], secret: SecretStr):
+    def __init__(self, urls: dict[str, str], probes: dict[str, Probe], secret: SecretStr, nats_url: str):
         self.urls = urls  # GatewaySettings field → URL
+        self.nats_url = nats_url
         self.probes = probes  # service → probe of its echo double
         self.secret = secret  # the internal secret the gateway and the real matching service share
 
@@ -185,7 +186,7 @@ def upstreams(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstreams]:
             )
             urls["matching_url"] = serve(create_matching_app(matching))
             wait_ready(urls["matching_url"])
-            yield Upstreams(urls, {name: app.state.probe for name, app in doubles.items()}, secret)
+            yield Upstreams(urls, {name: app.state.probe for name, app in doubles.items()}, secret, nats.url)
     finally:
         nats.stop()
 
@@ -197,19 +198,26 @@ def dead_url() -> str:
 
 
 @pytest.fixture
-def gateway(upstreams: Upstreams, tmp_path: Path) -> Iterator[Callable[..., str]]:
-    """``gateway(**settings) -> base URL``: a gateway in front of the upstreams, settings overridable."""
+def gateway(upstreams: Upstreams, tmp_path: Path, client: httpx.Client) -> Iterator[Callable[..., str]]:
+    """``gateway(**settings) -> base URL``: a gateway in front of the upstreams, settings overridable.
+    ``client`` gets an admin key of the last gateway started (pass ``headers={"Authorization": ""}``
+    or use another client to call anonymously)."""
     with servers() as serve:
 
         def start(**overrides: Any) -> str:
             values: dict[str, Any] = {
                 "log_level": "WARNING",
                 "data_dir": tmp_path,
+                "nats_url": upstreams.nats_url,
                 "internal_secret": upstreams.secret,
                 **upstreams.urls,
                 **overrides,
             }
-            return serve(create_app(GatewaySettings(**values)))
+            app = create_app(GatewaySettings(**values))
+            url = serve(app)
+            admin = app.state.keys.create("test admin", "admin")
+            client.headers["Authorization"] = f"Bearer {admin.key}"
+            return url
 
         yield start
 

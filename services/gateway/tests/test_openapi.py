@@ -39,8 +39,17 @@ def test_combined_document_from_live_upstreams(
     assert doc["openapi"].startswith("3.")
     assert doc["x-tejido-unavailable"] == ["reporting"]
 
-    # Paths of two upstreams, and only the /v1 paths the route table gives each of them.
+    # Paths of two upstreams and the gateway's own, and only the /v1 paths the route table gives each.
     assert set(doc["paths"]) == {
+        "/v1/keys",
+        "/v1/keys/{key_id}",
+        "/v1/keys/{key_id}:revoke",
+        "/v1/me",
+        "/v1/webhooks",
+        "/v1/webhooks/{subscription_id}",
+        "/v1/webhooks/{subscription_id}:enable",
+        "/v1/webhooks/{subscription_id}/deliveries",
+        "/v1/webhooks/{subscription_id}/deliveries/{delivery_id}:replay",
         "/v1/alliances",
         "/v1/alliances/{item_id}",
         "/v1/alliances/{item_id}/shared",
@@ -66,7 +75,10 @@ def test_combined_document_from_live_upstreams(
 
     ok = doc["paths"]["/v1/frameworks/{item_id}"]["get"]["responses"]["200"]
     assert ok["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/duediligence.Item"
-    assert {t["name"] for t in doc["tags"]} == {"alliances", "frameworks"}
+    assert {t["name"] for t in doc["tags"]} >= {"alliances", "frameworks"}
+    # How to authenticate, and the gateway's own refusals, on every operation.
+    assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert {"401", "403", "429"} <= set(doc["paths"]["/v1/alliances"]["get"]["responses"])
     assert doc["paths"]["/v1/alliances"]["get"]["tags"] == ["alliances"]
 
 

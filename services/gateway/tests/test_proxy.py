@@ -16,6 +16,7 @@ from tejido_gateway.routes import ROUTES, resource_of, service_for
 
 PROBLEM = "application/problem+json"
 MiB = 1_048_576
+CSV = {"Content-Type": "text/csv"}
 
 
 def header_values(echo: dict[str, Any], name: str) -> list[str]:
@@ -43,7 +44,7 @@ def test_route_table() -> None:
     assert service_for("/v1/") is None
     assert service_for("/healthz") is None
     assert service_for("/v1/organizations/../../internal") is None
-    assert set(ROUTES.values()) == {"registry", "matching", "duediligence", "reporting"}
+    assert set(ROUTES.values()) == {"registry", "matching", "duediligence", "reporting", "gateway"}
 
 
 @pytest.mark.parametrize(
@@ -82,7 +83,7 @@ def test_query_path_and_headers_are_forwarded(gateway: Callable[..., str], clien
     response = client.post(
         gw + "/v1/organizations/a%2Fb:archive?q=a+b&tag=1&tag=2&name=%C3%A9",
         headers={
-            "Authorization": "Bearer token",
+            "Content-Type": "application/json",
             "X-Custom": "value",
             "Connection": "x-hop",
             "X-Hop": "must not pass",
@@ -134,7 +135,7 @@ def test_request_id_is_forwarded_and_echoed(gateway: Callable[..., str], client:
 def test_large_body_streams_under_the_import_limit(gateway: Callable[..., str], client: httpx.Client) -> None:
     gw = gateway(max_body_bytes=64 * 1024, import_max_body_bytes=8 * MiB)
     body = os.urandom(5 * MiB)
-    response = client.post(gw + "/v1/organizations:import", content=body)
+    response = client.post(gw + "/v1/organizations:import", content=body, headers=CSV)
     assert response.status_code == 200, response.text
     echo = response.json()
     assert echo["body_bytes"] == len(body)
@@ -154,7 +155,7 @@ def test_request_body_is_streamed_not_buffered(
         assert probe.first_chunk.wait(10), "upstream did not receive the first chunk before the body ended"
         yield b"y" * 1024
 
-    response = client.post(gateway() + "/v1/organizations:import", content=body())
+    response = client.post(gateway() + "/v1/organizations:import", content=body(), headers=CSV)
     assert response.status_code == 200
     assert response.json()["body_bytes"] == 2048
 
@@ -174,7 +175,7 @@ def test_response_body_is_streamed_not_buffered(
 
 def test_oversized_body_is_rejected(gateway: Callable[..., str], client: httpx.Client) -> None:
     gw = gateway(max_body_bytes=4096, import_max_body_bytes=8 * MiB)
-    body = assert_problem(client.post(gw + "/v1/organizations", content=b"x" * 10_000), 413)
+    body = assert_problem(client.post(gw + "/v1/organizations", content=b"x" * 10_000, headers=CSV), 413)
     assert "4096" in body["detail"]
 
     def chunked() -> Iterator[bytes]:
@@ -182,9 +183,9 @@ def test_oversized_body_is_rejected(gateway: Callable[..., str], client: httpx.C
             yield b"x" * 1000
 
     # Without Content-Length the limit is enforced while the body streams through.
-    assert_problem(client.post(gw + "/v1/organizations", content=chunked()), 413)
+    assert_problem(client.post(gw + "/v1/organizations", content=chunked(), headers=CSV), 413)
     # The import override is larger, but still a limit.
-    too_big = client.post(gw + "/v1/organizations:import", content=b"x" * (8 * MiB + 1))
+    too_big = client.post(gw + "/v1/organizations:import", content=b"x" * (8 * MiB + 1), headers=CSV)
     assert_problem(too_big, 413)
 
 
@@ -218,12 +219,13 @@ def test_unknown_resource_is_404(gateway: Callable[..., str], client: httpx.Clie
     assert_problem(client.get(gw + "/elsewhere"), 404)
 
 
-def test_dot_segments_cannot_escape_v1(gateway: Callable[..., str]) -> None:
+def test_dot_segments_cannot_escape_v1(gateway: Callable[..., str], client: httpx.Client) -> None:
     # httpx (on both sides) resolves "..", so send the request line as raw bytes.
     port = int(urlsplit(gateway()).port or 0)
+    admin = f"Authorization: {client.headers['Authorization']}\r\n".encode()
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         request_line = b"GET /v1/alliances/../../internal/stats HTTP/1.1\r\n"
-        sock.sendall(request_line + b"Host: gw\r\nConnection: close\r\n\r\n")
+        sock.sendall(request_line + admin + b"Host: gw\r\nConnection: close\r\n\r\n")
         reply = b""
         while chunk := sock.recv(65536):
             reply += chunk

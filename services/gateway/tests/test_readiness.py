@@ -18,7 +18,14 @@ def test_ready_when_every_upstream_is(gateway: Callable[..., str], client: httpx
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "ready"
-    assert body["checks"] == {"registry": "ok", "matching": "ok", "duediligence": "ok", "reporting": "ok"}
+    assert body["checks"] == {
+        "database": "ok",  # the gateway's own (API keys, webhooks)
+        "nats": "ok",
+        "registry": "ok",
+        "matching": "ok",
+        "duediligence": "ok",
+        "reporting": "ok",
+    }
 
 
 def test_not_ready_when_an_upstream_is_down(
@@ -31,6 +38,8 @@ def test_not_ready_when_an_upstream_is_down(
     assert body["status"] == 503
     assert body["checks"]["reporting"] == "unavailable: ConnectError"
     assert {k: v for k, v in body["checks"].items() if k != "reporting"} == {
+        "database": "ok",
+        "nats": "ok",
         "registry": "ok",
         "matching": "ok",  # the real matching service: its database and NATS are up
         "duediligence": "ok",

@@ -49,8 +49,9 @@ class Component:
         return migrations
 
 
+# The gateway owns a database too (API keys, webhook subscriptions) and consumes events (webhooks).
 GATEWAY = Component(
-    "gateway", "tejido_gateway.app:app_from_env", "tejido_gateway.settings:GatewaySettings", 0, False
+    "gateway", "tejido_gateway.app:app_from_env", "tejido_gateway.settings:GatewaySettings", 0
 )
 SERVICES: tuple[Component, ...] = (
     Component("registry", "tejido_registry.app:app_from_env", "tejido_registry.settings:RegistrySettings", 1),
@@ -130,6 +131,10 @@ class LauncherConfig(BaseSettings):
         return self.resolved_data_dir / "demo-loaded"
 
     @property
+    def demo_key_file(self) -> Path:
+        return self.resolved_data_dir / "demo-admin-key"
+
+    @property
     def client_host(self) -> str:
         """Where to reach the processes: a wildcard listen address is not something to connect to."""
         if self.host in ("0.0.0.0", ""):
@@ -155,7 +160,7 @@ class LauncherConfig(BaseSettings):
             values["nats_url"] = nats_url
             if self.database_url:
                 values["database_url"] = self.database_url
-        else:
+        if component.name == "gateway":
             for service in SERVICES:
                 values[f"{service.name}_url"] = self.url_of(service)
         return values

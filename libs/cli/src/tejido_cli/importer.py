@@ -39,6 +39,7 @@ def import_file(
     allow_duplicates: bool = False,
     console: Console,
     timeout: float = 3600.0,
+    api_key: str | None = None,
 ) -> dict[str, Any]:
     """Upload ``path`` as it is read (nothing is loaded whole into memory) and return the report."""
     if not path.is_file():
@@ -66,7 +67,8 @@ def import_file(
             response = httpx.post(
                 base_url.rstrip("/") + IMPORT_PATH,
                 content=chunks(),
-                headers={"Content-Type": MEDIA[fmt]},
+                headers={"Content-Type": MEDIA[fmt]}
+                | ({"Authorization": f"Bearer {api_key}"} if api_key else {}),
                 params={"allow_duplicates": "true"} if allow_duplicates else None,
                 timeout=httpx.Timeout(timeout, connect=10.0),
             )

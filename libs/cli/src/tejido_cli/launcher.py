@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -33,7 +34,9 @@ from sqlalchemy.engine import make_url
 from tejido_cli.config import COMPONENTS, GATEWAY, SERVICES, Component, LauncherConfig
 from tejido_cli.demo_alliances import DemoAllianceError, demo_org_ids_by_slug, load_demo_alliances
 from tejido_common.db import Database
+from tejido_common.identity import SECRET_FILE, ensure_secret_file
 from tejido_common.migrations import upgrade
+from tejido_common.natsauth import SERVICES as NATS_SERVICES
 from tejido_common.natsserver import NatsServer, die_with_parent
 
 try:  # POSIX only; elsewhere two launchers on one data dir are simply not detected.
@@ -44,6 +47,7 @@ except ImportError:  # pragma: no cover
 LOG_TAIL_LINES = 40
 STATE_FILE = "tejido-up.json"
 LOCK_FILE = "tejido-up.lock"
+NATS_USERS_FILE = "nats-users.json"
 ORGANIZATIONS_PATH = "/v1/organizations"
 IMPORT_PATH = "/v1/organizations:import"
 
@@ -108,7 +112,7 @@ def check_ports(cfg: LauncherConfig) -> list[str]:
 
 def migrate_all(cfg: LauncherConfig, console: Console) -> None:
     """Apply every service's migrations; the same code path for `tejido up` and `tejido migrate`."""
-    for service in SERVICES:
+    for service in (*SERVICES, GATEWAY):
         resolved = cfg.component_settings(service)
         db = Database(resolved.resolved_database_url(), resolved.resolved_schema())
         try:
@@ -127,6 +131,39 @@ def migrate_all(cfg: LauncherConfig, console: Console) -> None:
 def describe_database(url: str) -> str:
     """The URL without its password, for messages."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+def nats_passwords(cfg: LauncherConfig) -> dict[str, str]:
+    """One generated password per service for the embedded nats-server, kept (owner-only) in the data
+    dir so a restart finds the same users."""
+    path = cfg.resolved_data_dir / NATS_USERS_FILE
+    with contextlib.suppress(OSError, ValueError):
+        stored = json.loads(path.read_text())
+        if isinstance(stored, dict) and set(stored) >= set(NATS_SERVICES):
+            return {str(k): str(v) for k, v in stored.items()}
+    passwords = {service: secrets.token_urlsafe(24) for service in NATS_SERVICES}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(passwords, fh)
+    return passwords
+
+
+def demo_admin_key(cfg: LauncherConfig) -> str:
+    """The embedded platform's demo admin key: kept in the data dir (owner-only) and reused while it is
+    valid, so restarts do not pile up keys; made again if it was revoked or the database is new."""
+    from tejido_cli.keys import key_service
+
+    path = cfg.demo_key_file
+    with key_service(cfg) as keys:
+        with contextlib.suppress(Exception):  # missing file, unknown or revoked key
+            existing = path.read_text().strip()
+            keys.authenticate(existing)
+            return existing
+        created = keys.create("demo admin (tejido up)", "admin", created_by="tejido up")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(created.key + "\n")
+    return created.key
 
 
 # -- child processes ---------------------------------------------------------------------------------
@@ -180,7 +217,9 @@ def _open_log(path: Path) -> tuple[IO[bytes], int]:
     return fh, offset
 
 
-def start_component(cfg: LauncherConfig, component: Component, nats_url: str) -> Child:
+def start_component(
+    cfg: LauncherConfig, component: Component, nats_url: str, *, secrets_env: dict[str, str] | None = None
+) -> Child:
     port = cfg.port_of(component)
     log_path = cfg.logs_dir / f"{component.name}.log"
     command = [
@@ -200,7 +239,12 @@ def start_component(cfg: LauncherConfig, component: Component, nats_url: str) ->
         "5",
     ]
     # The inherited environment stays: TEJIDO_<SERVICE>_* set by the user reach the service.
-    env = {**os.environ, **cfg.component_env(component, nats_url), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        **cfg.component_env(component, nats_url),
+        **(secrets_env or {}),
+        "PYTHONUNBUFFERED": "1",
+    }
     log, offset = _open_log(log_path)
     try:
         process = subprocess.Popen(
@@ -235,12 +279,15 @@ class DemoResult:
     alliances: int = 0
 
 
-def load_demo(gateway_url: str, lines: list[str], timeout: float = 120.0) -> DemoResult:
+def load_demo(
+    gateway_url: str, lines: list[str], timeout: float = 120.0, *, api_key: str | None = None
+) -> DemoResult:
     """Send the demo organizations through the bulk import (upsert by identifier: a re-run, even after
     an interrupted one, finds them unchanged), then the demo alliances between them."""
     result = DemoResult()
     body = "".join(line if line.endswith("\n") else line + "\n" for line in lines).encode("utf-8")
-    with httpx.Client(base_url=gateway_url, timeout=timeout) as client:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    with httpx.Client(base_url=gateway_url, timeout=timeout, headers=headers) as client:
         try:
             response = client.post(
                 IMPORT_PATH, content=body, headers={"Content-Type": "application/x-ndjson"}
@@ -375,6 +422,9 @@ class Launcher:
         self.children: list[Child] = []
         self.restart_backoff_cap = RESTART_BACKOFF_CAP
         self.fast_crash_limit = FAST_CRASH_LIMIT
+        self.demo_key: str | None = None
+        # The embedded nats-server's users (service → password); None with an external NATS.
+        self.nats_passwords: dict[str, str] | None = None
 
     # Signals only set a flag: every wait below polls it, and shutdown always runs from `finally`.
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
@@ -451,9 +501,12 @@ class Launcher:
         migrate_all(cfg, self.out)
         if self._interrupted():
             return False
+        self.demo_key = demo_admin_key(cfg)
 
         for component in COMPONENTS:
-            self.children.append(start_component(cfg, component, nats_url))
+            self.children.append(
+                start_component(cfg, component, nats_url, secrets_env=self._nats_credentials(component))
+            )
         self._write_state(nats_url)
         if not self._wait_ready():
             return False
@@ -476,8 +529,16 @@ class Launcher:
             return cfg.nats_url
         port = cfg.nats_port or pick_free_port(cfg.host, {cfg.port_of(c) for c in COMPONENTS})
         log_file = cfg.logs_dir / "nats.log"
+        self.nats_passwords = nats_passwords(cfg)
+        # Made before any service starts, so they never race to create it.
+        ensure_secret_file(cfg.resolved_data_dir / SECRET_FILE)
         self.nats = NatsServer(
-            store_dir=cfg.nats_store_dir, port=port, host=cfg.host, log_file=log_file, owned_by_launcher=True
+            store_dir=cfg.nats_store_dir,
+            port=port,
+            host=cfg.host,
+            log_file=log_file,
+            owned_by_launcher=True,
+            users=self.nats_passwords,
         )
         offset = log_file.stat().st_size if log_file.exists() else 0
         try:
@@ -490,6 +551,15 @@ class Launcher:
             ) from exc
         self.out.print(f"nats-server (JetStream) on {escape(self.nats.url)}, log {escape(str(log_file))}")
         return self.nats.url
+
+    def _nats_credentials(self, component: Component) -> dict[str, str]:
+        """The component's own NATS user, as environment for its process (never on a command line)."""
+        if self.nats_passwords is None or component.name not in self.nats_passwords:
+            return {}
+        return {
+            f"{component.env_prefix}NATS_USER": component.name,
+            f"{component.env_prefix}NATS_PASSWORD": self.nats_passwords[component.name],
+        }
 
     def _wait_ready(self) -> bool:
         """Poll every /readyz until all answer 200; a dead process or the deadline ends start-up."""
@@ -540,7 +610,7 @@ class Launcher:
     def _load_demo(self) -> None:
         lines = demo_organizations()
         self.out.print(f"loading {len(lines)} demo organizations through the gateway")
-        result = load_demo(self.cfg.url_of(GATEWAY), lines)
+        result = load_demo(self.cfg.url_of(GATEWAY), lines, api_key=self.demo_key)
         self.out.print(f"  {result.created} created, {result.present} already present")
         self.out.print(f"  {result.alliances} demo alliances created")
         if result.failures:
@@ -581,6 +651,9 @@ class Launcher:
         )
         table.add_row("database", escape(database))
         table.add_row("data dir", escape(str(cfg.resolved_data_dir)))
+        if self.demo_key:
+            # A local, embedded platform: its operator needs a key to try the API at all.
+            table.add_row("demo admin key", escape(f"{self.demo_key} (also in {cfg.demo_key_file})"))
         table.add_row("logs", escape(f"{cfg.logs_dir}/"))
         self.out.print(table)
         self.out.print("Press Ctrl-C to stop.")
@@ -615,7 +688,12 @@ class Launcher:
                         f"restarting in {delay:g}s (log: {escape(str(child.log_path))})"
                     )
                 elif now >= child.restart_at:
-                    fresh = start_component(self.cfg, child.component, self.nats_url)
+                    fresh = start_component(
+                        self.cfg,
+                        child.component,
+                        self.nats_url,
+                        secrets_env=self._nats_credentials(child.component),
+                    )
                     fresh.fast_crashes = child.fast_crashes
                     self.children[index] = fresh
                     self.out.print(f"  {child.component.name} restarted (pid {fresh.process.pid})")

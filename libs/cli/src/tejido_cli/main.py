@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from tejido_cli.config import GATEWAY, LauncherConfig
 from tejido_cli.importer import ImportFailed, import_file, print_report
+from tejido_cli.keys import key_service
 from tejido_cli.launcher import Launcher, LaunchError, migrate_all
 from tejido_cli.launcher import status as show_status
 
@@ -41,6 +42,61 @@ def load_config() -> LauncherConfig:
             variable = "TEJIDO_" + "_".join(str(part) for part in error["loc"]).upper()
             err.print(f"[bold red]error:[/] {variable}: {escape(error['msg'])}")
         raise typer.Exit(2) from None
+
+
+keys_app = typer.Typer(help="Manage API keys (in the gateway's database).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option(help="what the key is for, e.g. the integration's name")],
+    role: Annotated[str, typer.Option(help="admin, operator, org_editor, reviewer or funder")],
+    organization: Annotated[
+        list[str] | None, typer.Option(help="organization id an org_editor key may act for (repeat)")
+    ] = None,
+) -> None:
+    """Create an API key and print it once (only a digest is stored)."""
+    from tejido_common.problems import DomainError
+
+    try:
+        with key_service(load_config()) as keys:
+            created = keys.create(name, role, organization or [], created_by="cli")
+    except DomainError as exc:
+        reasons = "; ".join(f"{e.field}: {e.reason}" for e in exc.errors or [])
+        err.print(
+            f"[bold red]error:[/] {escape(exc.detail)}{escape(' (' + reasons + ')') if reasons else ''}"
+        )
+        raise typer.Exit(2) from None
+    err.print(f"created key {created.row.id} ({escape(role)}, {escape(name)}); it is shown only now:")
+    # The key alone on stdout, so `KEY=$(tejido keys create …)` works.
+    typer.echo(created.key)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List API keys, tab-separated (never their secrets)."""
+    typer.echo("id\trole\tname\torganizations\tcreated\tlast_used\trevoked")
+    with key_service(load_config()) as keys:
+        for row in keys.list():
+            when = [row.created_at, row.last_used_at, row.revoked_at]
+            cells = [row.id, row.role, row.name, ",".join(row.organizations)]
+            cells += [w.isoformat(timespec="seconds") if w else "-" for w in when]
+            typer.echo("\t".join(cells))
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key's id, e.g. k_3f9a01b2c4d5")]) -> None:
+    """Revoke an API key."""
+    from tejido_common.problems import DomainError
+
+    try:
+        with key_service(load_config()) as keys:
+            keys.revoke(key_id)
+    except DomainError as exc:
+        err.print(f"[bold red]error:[/] {escape(exc.detail)}")
+        raise typer.Exit(1) from None
+    err.print(f"revoked {escape(key_id)}")
 
 
 @app.command()
@@ -76,14 +132,23 @@ def import_(
         bool, typer.Option(help="also import rows that look like duplicates")
     ] = False,
     report: Annotated[Path | None, typer.Option(help="write the full JSON report to this file")] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(envvar="TEJIDO_API_KEY", help="API key (default: the demo admin key of `tejido up`)"),
+    ] = None,
 ) -> None:
     """Bulk-import organizations (upsert by identifier) with a progress bar.
 
     Exit code 3 when some rows were not imported (the report lists each one)."""
     console = Console(soft_wrap=True, highlight=False)
-    base_url = url or load_config().url_of(GATEWAY)
+    cfg = load_config()
+    base_url = url or cfg.url_of(GATEWAY)
+    if key is None and cfg.demo_key_file.exists():
+        key = cfg.demo_key_file.read_text().strip()
     try:
-        result = import_file(file, base_url, fmt=format, allow_duplicates=allow_duplicates, console=console)
+        result = import_file(
+            file, base_url, fmt=format, allow_duplicates=allow_duplicates, console=console, api_key=key
+        )
     except ImportFailed as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(1) from None

@@ -64,9 +64,25 @@ DEAD_LETTER_STREAM = StreamSpec(name="DEADLETTER", subjects=[f"{DEAD_LETTER_PREF
 class Broker:
     """One NATS connection per process, shared by the outbox relay, consumers and readiness probe."""
 
-    def __init__(self, url: str, name: str, streams: list[StreamSpec] | None = None):
+    def __init__(
+        self,
+        url: str,
+        name: str,
+        streams: list[StreamSpec] | None = None,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        inbox_prefix: str | None = None,
+    ):
+        """``user``/``password``: this service's NATS user (``tejido_common.natsauth``); ``inbox_prefix``:
+        the inbox its permissions allow it to read (replies, pulled messages)."""
         self.url = url
         self.name = name
+        self._credentials: dict[str, str] = {}
+        if user is not None:
+            self._credentials = {"user": user, "password": password or ""}
+        if inbox_prefix is not None:
+            self._credentials["inbox_prefix"] = inbox_prefix
         self.streams = list(streams or [])
         self.nc: Client | None = None
         self._js: JetStreamContext | None = None
@@ -120,6 +136,7 @@ class Broker:
                     disconnected_cb=self._disconnected,
                     reconnected_cb=self._reconnected,
                     error_cb=self._error,
+                    **self._credentials,  # type: ignore[arg-type]
                 )
                 self._js = self.nc.jetstream(timeout=5)
                 await self._provision()

@@ -181,6 +181,9 @@ class EventConsumer:
         subjects = self.spec.filter_subjects()
         return ConsumerConfig(
             durable_name=self.spec.name,
+            # With a name, nats-py puts the filter in the create request's subject, where the NATS
+            # permissions can check it (``tejido_common.natsauth``).
+            name=self.spec.name,
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
             ack_wait=self.ack_wait,

@@ -20,7 +20,15 @@ class Versioned(Protocol):
 
 
 V = TypeVar("V", bound=Versioned)
-IfMatch = Annotated[str | None, Header(description='ETag of the version you read, e.g. W/"3"')]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        description='ETag of the version you read, e.g. W/"3" (or * for any version)',
+        # Described in the schema so generated requests (schemathesis, client generators) send valid ones;
+        # parse_if_match still answers a readable 422 for anything else.
+        json_schema_extra={"pattern": r'^(\*|(W/)?"[0-9]{1,18}")$', "examples": ['W/"3"']},
+    ),
+]
 
 
 def with_etag(response: Response, resource: V) -> V:

@@ -14,7 +14,10 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+
+from tejido_common.natsauth import server_config
 
 
 def die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -76,6 +79,7 @@ class NatsServer:
         owned_by_launcher: bool = False,
         extra_args: list[str] | None = None,
         name: str | None = None,
+        users: Mapping[str, str] | None = None,
     ):
         self.store_dir = Path(store_dir)
         self.host = host
@@ -88,6 +92,8 @@ class NatsServer:
         # E.g. clustering flags (--cluster, --routes, --cluster_name) for a JetStream cluster.
         self.extra_args = list(extra_args or [])
         self.name = name or f"tejido-{self.port}"
+        # service → password: one NATS user per service with its permissions (``natsauth``); None: open.
+        self.users = dict(users) if users is not None else None
 
     @property
     def url(self) -> str:
@@ -100,9 +106,17 @@ class NatsServer:
             )
         self.store_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_file, "ab")
+        config: list[str] = []
+        if self.users is not None:
+            path = self.store_dir / "auth.conf"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(server_config(self.users))
+            config = ["-c", str(path)]
         self.process = subprocess.Popen(
             [
                 nats_server_binary(),
+                *config,
                 "-a",
                 self.host,
                 "-p",

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.middleware import Middleware
 
 from tejido_common.broker import DEAD_LETTER_STREAM, Broker, StreamSpec, service_stream
 from tejido_common.consumer import ConsumerSpec, EventConsumer, prune_processed
@@ -34,6 +35,7 @@ from tejido_common.metrics import (
 )
 from tejido_common.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from tejido_common.migrations import upgrade
+from tejido_common.natsauth import inbox_prefix
 from tejido_common.outbox import OutboxRelay, prune_sent
 from tejido_common.problems import install_problem_handlers, problem_response
 from tejido_common.settings import ServiceSettings
@@ -63,7 +65,14 @@ class ServiceRuntime:
         streams: list[StreamSpec] = list(extra_streams)
         if produces:
             streams.append(service_stream(settings.service_name, **self.stream_settings()))
-        self.broker = Broker(settings.nats_url, f"tejido-{settings.service_name}", streams)
+        self.broker = Broker(
+            settings.nats_url,
+            f"tejido-{settings.service_name}",
+            streams,
+            user=settings.nats_user,
+            password=settings.nats_password.get_secret_value() if settings.nats_password else None,
+            inbox_prefix=inbox_prefix(settings.service_name),
+        )
         self.relay: OutboxRelay | None = None
         if produces:
             self.relay = OutboxRelay(
@@ -235,11 +244,13 @@ def build_app(
     readiness: Callable[[], Awaitable[dict[str, str]]] | None = None,
     openapi_url: str | None = "/openapi.json",
     trust_gateway_only: bool = True,
+    inner_middleware: Sequence[Middleware] = (),
 ) -> FastAPI:
     """``readiness`` replaces ``runtime.readiness`` for ``/readyz`` (e.g. the gateway checks its upstreams);
     ``openapi_url=None`` drops FastAPI's own ``/openapi.json`` and ``/docs`` so an app can serve its own.
     ``trust_gateway_only`` (services) refuses requests without the gateway's signed principal
-    (``tejido_common.identity``); the gateway itself authenticates its clients instead."""
+    (``tejido_common.identity``); the gateway itself authenticates its clients instead.
+    ``inner_middleware`` runs inside the request context (correlation id bound), outermost first."""
     configure_logging(settings.service_name, settings.log_level, settings.log_json)
     check_readiness = readiness or (runtime.readiness if runtime is not None else None)
 
@@ -268,6 +279,8 @@ def build_app(
     app.state.settings = settings
     app.state.runtime = runtime
     install_problem_handlers(app)
+    for extra in reversed(inner_middleware):
+        app.add_middleware(extra.cls, *extra.args, **extra.kwargs)
     if trust_gateway_only:
         app.add_middleware(InternalIdentityMiddleware, secret=load_internal_secret(settings))
     app.add_middleware(

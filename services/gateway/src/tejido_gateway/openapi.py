@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -139,16 +139,58 @@ def merge_openapi(
     if tags:
         merged["tags"] = list(tags.values())
     merged[UNAVAILABLE] = sorted(unavailable)
-    return merged
+    return with_security(merged)
+
+
+PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
+# What the gateway itself may answer on any /v1 route, before the upstream is asked.
+GATEWAY_RESPONSES = {
+    "401": "Missing, unknown, revoked or expired credentials (anonymous callers of non-public routes)",
+    "403": "The caller's role or organization scope does not allow this",
+    "415": "The body's Content-Type is not one the API reads",
+    "429": "Rate limit exceeded; see Retry-After",
+}
+
+
+def with_security(doc: dict[str, Any]) -> dict[str, Any]:
+    """Declare how to authenticate, and the gateway's own refusals on every operation."""
+    components = doc.setdefault("components", {})
+    components.setdefault("securitySchemes", {})["bearer"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key (tjd_…) or a JWT issued for this API",
+    }
+    schemas = components.setdefault("schemas", {})
+    problem_ref = PROBLEM_SCHEMA
+    if "Problem" not in schemas:
+        schemas["Problem"] = {"type": "object", "required": ["title", "status"], "additionalProperties": True}
+    # Anonymous access is allowed where the policy says so; elsewhere the bearer scheme applies.
+    doc["security"] = [{"bearer": []}, {}]
+    for item in doc.get("paths", {}).values():
+        for method in HTTP_METHODS:
+            operation = item.get(method)
+            if not isinstance(operation, dict):
+                continue
+            responses = operation.setdefault("responses", {})
+            for code, description in GATEWAY_RESPONSES.items():
+                responses.setdefault(
+                    code,
+                    {
+                        "description": description,
+                        "content": {"application/problem+json": {"schema": problem_ref}},
+                    },
+                )
+    return doc
 
 
 class OpenAPIAggregator:
     """Fetches every upstream's document with the gateway's client and serves the merge for a short TTL.
     A document missing an upstream is not cached, so it fills in as soon as that upstream is back."""
 
-    def __init__(self, gateway: Gateway, ttl: float):
+    def __init__(self, gateway: Gateway, ttl: float, own: Callable[[], dict[str, Any]] | None = None):
         self.gateway = gateway
         self.ttl = ttl
+        self.own = own  # the gateway's own routes, merged like an upstream's
         self._cached: tuple[float, dict[str, Any]] | None = None
         self._lock = asyncio.Lock()  # one refresh at a time; concurrent callers reuse its result
 
@@ -159,6 +201,8 @@ class OpenAPIAggregator:
             services = list(self.gateway.upstreams)
             fetched = await asyncio.gather(*(self._fetch(s) for s in services))
             docs = {s: doc for s, doc in zip(services, fetched, strict=True) if doc is not None}
+            if self.own is not None:
+                docs["gateway"] = self.own()
             unavailable = [s for s in services if s not in docs]
             merged = merge_openapi(docs, unavailable)
             if not unavailable:

@@ -125,6 +125,15 @@ class Gateway:
                 detail=f"there is no API resource at {path}",
                 instance=path,
             )
+        if service not in self.upstreams:
+            # One of the gateway's own resources, with a method or sub-path its routes do not serve.
+            return problem_response(
+                405,
+                "Method not allowed",
+                code="method-not-allowed",
+                detail=f"{request.method} {path}",
+                instance=path,
+            )
         # The raw path keeps the client's percent-encoding (an id containing %2F stays one segment).
         url = self.upstreams[service] + request.scope.get("raw_path", path.encode()).decode("latin-1")
         if query := request.scope.get("query_string", b""):

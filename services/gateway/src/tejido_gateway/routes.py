@@ -18,6 +18,10 @@ ROUTES: dict[str, str] = {
     "observations": "reporting",
     "targets": "reporting",
     "reports": "reporting",
+    # The gateway's own resources: API keys, the caller's identity, webhook subscriptions.
+    "keys": "gateway",
+    "me": "gateway",
+    "webhooks": "gateway",
 }
 
 # How problem documents name a service that cannot be reached, in the user's terms.
@@ -26,6 +30,7 @@ SERVICE_LABELS: dict[str, str] = {
     "matching": "the ally matching service",
     "duediligence": "the due diligence service",
     "reporting": "the impact reporting service",
+    "gateway": "the gateway",
 }
 
 API_PREFIX = "/v1/"

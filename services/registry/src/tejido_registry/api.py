@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from tejido_common.http import IfMatch, problem_responses, with_etag
+from tejido_common.identity import OPERATOR, ORG_EDITOR, REVIEWER, require_organization, require_role
 from tejido_registry.kit.http import if_match_versions as parse_if_match
 from tejido_registry.kit.types import UtcDateTime
 from tejido_registry.schemas import (
@@ -166,6 +167,7 @@ def organization_history(
 def get_people(org_id: str, service: Service, response: Response) -> People:
     """Key people (restricted: for due-diligence reviewers; never in public reads, exports or search).
     The ETag is the organization's version, to send back in ``If-Match`` when replacing them."""
+    require_roles_for_people(org_id, OPERATOR, REVIEWER, ORG_EDITOR)
     people, version = service.get_people(org_id)
     response.headers["ETag"] = f'W/"{version}"'
     return people
@@ -175,6 +177,7 @@ def get_people(org_id: str, service: Service, response: Response) -> People:
 def put_people(
     org_id: str, body: People, service: Service, response: Response, if_match: IfMatch = None
 ) -> People:
+    require_roles_for_people(org_id, OPERATOR, ORG_EDITOR)
     people, version = service.replace_people(org_id, body, if_match=parse_if_match(if_match))
     response.headers["ETag"] = f'W/"{version}"'
     return people
@@ -230,3 +233,10 @@ def _section_routes(section: str, model: type[Any]) -> None:
 
 for _section, _model in SECTIONS.items():
     _section_routes(_section, _model)
+
+
+def require_roles_for_people(org_id: str, *roles: str) -> None:
+    """Restricted data is checked here too, not only at the gateway: 401/403 unless the caller has one
+    of ``roles`` and (org_editors) the organization is in its scope."""
+    require_role(*roles)()
+    require_organization(org_id)

@@ -1,0 +1,51 @@
+"""The deployed NATS configuration is the generated one, and compose wires every service to its user."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tejido_common.natsauth import SERVICES
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "deploy" / "nats"))
+from generate import render  # noqa: E402
+
+
+def test_deployed_config_is_generated_from_the_permission_table() -> None:
+    assert (ROOT / "deploy" / "nats" / "nats-server.conf").read_text() == render(), (
+        "run .venv/bin/python deploy/nats/generate.py"
+    )
+
+
+def test_nats_server_accepts_the_deployed_config() -> None:
+    from tejido_common.natsserver import nats_server_binary
+
+    env = {**os.environ, **{f"{s.upper()}_NATS_PASSWORD": "x" * 24 for s in SERVICES}}
+    check = subprocess.run(
+        [nats_server_binary(), "-c", str(ROOT / "deploy" / "nats" / "nats-server.conf"), "-t"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_compose_gives_each_service_its_nats_user_and_the_internal_secret_from_env() -> None:
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    nats = services["nats"]
+    assert "/etc/nats/nats-server.conf" in nats["command"]
+    assert any(str(v).startswith("./deploy/nats/nats-server.conf:") for v in nats["volumes"])
+    for service in SERVICES:
+        env = services[service]["environment"]
+        prefix = f"TEJIDO_{service.upper()}_"
+        assert env[prefix + "NATS_USER"] == service
+        # Secrets come from the environment, with no default: compose refuses to start without them.
+        assert env[prefix + "NATS_PASSWORD"].startswith(f"${{TEJIDO_{service.upper()}_NATS_PASSWORD:?")
+        assert env[prefix + "INTERNAL_SECRET"].startswith("${TEJIDO_INTERNAL_SECRET:?")
+        assert nats["environment"][f"{service.upper()}_NATS_PASSWORD"] == env[prefix + "NATS_PASSWORD"]
