@@ -30,7 +30,7 @@ from tejido_registry.bulk_stream import StopImport
 from tejido_registry.duplicates import DuplicateIndex
 from tejido_registry.repository import ImportRepository, OrganizationRepository
 from tejido_registry.schemas import SECTIONS, OrganizationCreate
-from tejido_registry.service import LikelyDuplicates, OrganizationService, SearchParams
+from tejido_registry.service import LikelyDuplicates, OrganizationService, SearchParams, public_dict
 from tejido_registry.tabular import HEADER, column_for, record_from_row, row_from_organization
 
 Format = Literal["csv", "jsonl"]
@@ -100,6 +100,7 @@ class ParsedRow:
     number: int  # 1-based data row (CSV: the header is row 0), as a spreadsheet user counts
     record: dict[str, Any] | None
     error: RowError | None = None
+    cells: dict[str, str] | None = None  # CSV: the row as written
 
 
 def parse_csv(lines: Iterable[str], report: ImportReport) -> Iterator[ParsedRow]:
@@ -131,7 +132,7 @@ def parse_csv(lines: Iterable[str], report: ImportReport) -> Iterator[ParsedRow]
         if None in row:  # more cells than header columns
             yield ParsedRow(number, None, RowError(row=number, field="row", reason="more cells than columns"))
             continue
-        yield ParsedRow(number, record_from_row(row))
+        yield ParsedRow(number, record_from_row(row), cells=row)
 
 
 def parse_jsonl(lines: Iterable[str]) -> Iterator[ParsedRow]:
@@ -370,7 +371,16 @@ class BulkImporter:
                     )
                 )
                 return None
-            changes = {k: v for k, v in (parsed.record or {}).items() if k in SECTIONS or k == "status"}
+            if parsed.cells is not None:
+                # A cell equal to what an export of the stored profile writes leaves that field as it
+                # is: the flat form cannot carry everything (offer descriptions …), so exporting,
+                # editing a few cells and importing changes exactly those cells.
+                stored = row_from_organization(public_dict(row))
+                edited = {k: v for k, v in parsed.cells.items() if k in stored and stored[k] != v}
+                record = record_from_row(edited)
+            else:
+                record = parsed.record or {}
+            changes = {k: v for k, v in record.items() if k in SECTIONS or k == "status"}
             _, changed = self.service.update_in(session, row, changes, dup_index=self.dup_index)
             if changed and owners is not None:
                 owners.update(dict.fromkeys(pairs, owner))
