@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from bench.data import OrgGenerator
 from tejido_common.outbox import OutboxRow
-from tejido_registry.tabular import HEADER, record_from_row
+from tejido_registry.organizations.bulk.tabular import HEADER, record_from_row
 from tejido_registry.testing import RunningRegistry, org_body
 
 EMPTY_ITEM = {"program_areas": [], "places": [], "quantity": None, "amount": None, "period": None}
@@ -121,8 +121,8 @@ def test_every_demo_and_generated_profile_round_trips_unchanged(registry: Runnin
         again = post_import(registry, export(registry, fmt).encode(), media)
         assert again["unchanged"] == total and again["failed"] == 0, (fmt, again["errors"][:3])
     # The tabular form itself is lossless for every profile: what a row parses to exports as the same row.
-    from tejido_registry.schemas import OrganizationCreate
-    from tejido_registry.tabular import row_from_organization
+    from tejido_registry.organizations.bulk.tabular import row_from_organization
+    from tejido_registry.organizations.schemas import OrganizationCreate
 
     for row in exported_rows(export(registry, "csv")):
         reparsed = OrganizationCreate.model_validate(record_from_row(row)).model_dump(mode="json")

@@ -1,4 +1,5 @@
-"""HTTP routes of the organization registry: thin handlers over :class:`OrganizationService`."""
+"""HTTP routes of organizations: thin handlers over :class:`OrganizationService` (writes) and
+:class:`OrganizationQueries` (reads)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from fastapi.responses import JSONResponse
 from tejido_common.http import IfMatch, problem_responses, with_etag
 from tejido_registry.kit.http import if_match_versions as parse_if_match
 from tejido_registry.kit.types import UtcDateTime
-from tejido_registry.schemas import (
+from tejido_registry.organizations.queries import OrganizationQueries, SearchParams
+from tejido_registry.organizations.schemas import (
     SECTIONS,
     Organization,
     OrganizationCreate,
@@ -19,7 +21,7 @@ from tejido_registry.schemas import (
     OrganizationPatch,
     People,
 )
-from tejido_registry.service import OrganizationService, SearchParams
+from tejido_registry.organizations.service import OrganizationService
 
 router = APIRouter(prefix="/v1/organizations", tags=["organizations"])
 PROBLEMS = problem_responses(400, 404, 409, 412, 413, 422)
@@ -37,7 +39,13 @@ def get_service(request: Request) -> OrganizationService:
     return service
 
 
+def get_queries(request: Request) -> OrganizationQueries:
+    queries: OrganizationQueries = request.app.state.organization_queries
+    return queries
+
+
 Service = Annotated[OrganizationService, Depends(get_service)]
+Queries = Annotated[OrganizationQueries, Depends(get_queries)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Organization, responses=PROBLEMS)
@@ -116,11 +124,11 @@ Search = Annotated[SearchParams, Depends(search_params)]
 
 
 @router.get("", response_model=OrganizationPage, responses=PROBLEMS)
-def search_organizations(service: Service, params: Search) -> JSONResponse:
+def search_organizations(queries: Queries, params: Search) -> JSONResponse:
     """Search and list organizations (archived ones only when asked for, or in the modified_since feed).
     Key people are never part of the results."""
     # The page is built from stored, already validated profiles: skip FastAPI's re-validation.
-    return JSONResponse(service.search(params))
+    return JSONResponse(queries.search(params))
 
 
 @router.post("/{org_id}:archive", response_model=Organization, responses=PROBLEMS)
@@ -132,13 +140,13 @@ def archive_organization(org_id: str, service: Service, response: Response) -> O
 @router.get("/{org_id}", response_model=Organization, responses=PROBLEMS)
 def get_organization(
     org_id: str,
-    service: Service,
+    queries: Queries,
     response: Response,
     as_of: Annotated[
         UtcDateTime | None, Query(description="the profile as it was at this time" + TIME_DOC)
     ] = None,
 ) -> Organization:
-    return with_etag(response, service.get(org_id, as_of=as_of))
+    return with_etag(response, queries.get(org_id, as_of=as_of))
 
 
 @router.patch("/{org_id}", response_model=Organization, responses=PROBLEMS)
@@ -154,19 +162,19 @@ def update_organization(
 @router.get("/{org_id}/history", response_model=OrganizationHistory, responses=PROBLEMS)
 def organization_history(
     org_id: str,
-    service: Service,
+    queries: Queries,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int | None, Query(ge=1, le=1000, description=LIMIT_DOC)] = None,
 ) -> OrganizationHistory:
     """Every change, newest first: version, who, when, and each field's old → new value."""
-    return service.history(org_id, cursor=cursor, limit=limit)
+    return queries.history(org_id, cursor=cursor, limit=limit)
 
 
 @router.get("/{org_id}/people", response_model=People, responses=PROBLEMS, tags=["restricted"])
-def get_people(org_id: str, service: Service, response: Response) -> People:
+def get_people(org_id: str, queries: Queries, response: Response) -> People:
     """Key people (restricted: for due-diligence reviewers; never in public reads, exports or search).
     The ETag is the organization's version, to send back in ``If-Match`` when replacing them."""
-    people, version = service.get_people(org_id)
+    people, version = queries.get_people(org_id)
     response.headers["ETag"] = f'W/"{version}"'
     return people
 
@@ -183,8 +191,8 @@ def put_people(
 def _section_routes(section: str, model: type[Any]) -> None:
     """GET, PATCH (merge) and PUT (replace) of one profile section as its own sub-resource."""
 
-    def read(org_id: str, service: Service, response: Response) -> Any:
-        org = with_etag(response, service.get(org_id))
+    def read(org_id: str, queries: Queries, response: Response) -> Any:
+        org = with_etag(response, queries.get(org_id))
         return getattr(org, section)
 
     def patch(

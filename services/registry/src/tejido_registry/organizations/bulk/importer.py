@@ -1,5 +1,4 @@
-"""Bulk onboarding: import CSV or JSON Lines (streamed, validated row by row, upserted by identifier)
-and export the same formats.
+"""Bulk import of CSV or JSON Lines (streamed, validated row by row, upserted by identifier).
 
 A file is read as it arrives and imported in batches, one transaction per batch. Valid rows are
 imported; each bad row is reported with its row number, field and reason. A row whose identifier is
@@ -23,17 +22,23 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from tejido_common.db import ROW_BUFFER, RowBuffer
+from tejido_common.db import ROW_BUFFER, Database, RowBuffer
 from tejido_common.ids import new_id
 from tejido_common.problems import DomainError, NotFound, Unprocessable, field_error
-from tejido_registry.bulk_stream import StopImport
-from tejido_registry.duplicates import DuplicateIndex
-from tejido_registry.repository import ImportRepository, OrganizationRepository
-from tejido_registry.schemas import SECTIONS, OrganizationCreate
-from tejido_registry.service import LikelyDuplicates, OrganizationService, SearchParams, public_dict
-from tejido_registry.tabular import HEADER, column_for, record_from_row, row_from_organization
+from tejido_registry.organizations.bulk.export import Format
+from tejido_registry.organizations.bulk.stream import StopImport
+from tejido_registry.organizations.bulk.tabular import (
+    HEADER,
+    column_for,
+    record_from_row,
+    row_from_organization,
+)
+from tejido_registry.organizations.duplicates import DuplicateIndex
+from tejido_registry.organizations.queries import public_dict
+from tejido_registry.organizations.repository import ImportRepository, OrganizationRepository
+from tejido_registry.organizations.schemas import SECTIONS, OrganizationCreate
+from tejido_registry.organizations.service import LikelyDuplicates, OrganizationService
 
-Format = Literal["csv", "jsonl"]
 # Fields of an exported organization that the registry computes: ignored on import, so an export
 # can be edited and imported back.
 READ_ONLY_FIELDS = (
@@ -412,40 +417,8 @@ class BulkImporter:
         return RowError(row=number, field=name, reason=reason)
 
 
-def export_rows(service: OrganizationService, params: SearchParams, fmt: Format) -> Iterator[str]:
-    """Stream the organizations matching ``params`` page by page (never key people)."""
-    if fmt == "csv":
-        yield _csv_line(HEADER)
-    params.limit = service.page_size_max
-    while True:
-        page = service.search(params)
-        for org in page["items"]:
-            if fmt == "csv":
-                row = row_from_organization(org)
-                yield _csv_line([row[h] for h in HEADER])
-            else:
-                yield json.dumps(org, ensure_ascii=False) + "\n"
-        if not page["next_cursor"]:
-            return
-        params.cursor = page["next_cursor"]
-
-
-class _Line:
-    def __init__(self) -> None:
-        self.value = ""
-
-    def write(self, text: str) -> None:
-        self.value += text
-
-
-def _csv_line(cells: list[str]) -> str:
-    out = _Line()
-    csv.writer(out).writerow(cells)
-    return out.value
-
-
-def import_report(service: OrganizationService, import_id: str) -> ImportReport:
-    with service.db.read_session() as session:
+def import_report(db: Database, import_id: str) -> ImportReport:
+    with db.read_session() as session:
         row = ImportRepository(session).get(import_id)
         if row is None:
             raise NotFound(f"import {import_id} does not exist")

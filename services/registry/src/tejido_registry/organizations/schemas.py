@@ -329,6 +329,9 @@ SECTIONS: dict[str, type[Section]] = {
 Status = Literal["draft", "active", "archived"]
 
 
+DD_BANDS = ("low", "medium", "significant", "high")
+
+
 class DueDiligenceSummary(BaseModel):
     """The current band as last published by the due-diligence service."""
 

@@ -12,7 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from tejido_common.db import insert_rows
-from tejido_registry.models import (
+from tejido_registry.organizations.models import (
     OrganizationFacetRow,
     OrganizationIdentifierRow,
     OrganizationImportRow,
