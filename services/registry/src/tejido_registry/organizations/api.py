@@ -11,27 +11,24 @@ from fastapi.responses import JSONResponse
 from tejido_common.http import IfMatch, problem_responses, with_etag
 from tejido_registry.kit.http import if_match_versions as parse_if_match
 from tejido_registry.kit.types import UtcDateTime
-from tejido_registry.organizations.queries import OrganizationQueries, SearchParams
+from tejido_registry.organizations.queries import OrganizationQueries
 from tejido_registry.organizations.schemas import (
+    LIMIT_DOC,
     SECTIONS,
+    TIME_DOC,
     Organization,
     OrganizationCreate,
     OrganizationHistory,
     OrganizationPage,
     OrganizationPatch,
     People,
+    SearchQuery,
 )
 from tejido_registry.organizations.service import OrganizationService
 
 router = APIRouter(prefix="/v1/organizations", tags=["organizations"])
 PROBLEMS = problem_responses(400, 404, 409, 412, 413, 422)
 Many = list[str]
-# FastAPI cannot show the configured page_size_max here: the default is what the schema can promise.
-LIMIT_DOC = (
-    "page size; larger values are capped at the server's page_size_max (200 by default): "
-    "the page's limit field is the size used"
-)
-TIME_DOC = "; a time without offset (or a bare date) is read as UTC"
 
 
 def get_service(request: Request) -> OrganizationService:
@@ -64,63 +61,8 @@ def register_organization(
     return with_etag(response, org)
 
 
-def search_params(
-    q: Annotated[
-        str | None, Query(max_length=200, description="words in names, aliases, acronym or mission")
-    ] = None,
-    actor_type: Annotated[Many, Query(description="repeat for several")] = [],  # noqa: B006
-    cso_subtype: Annotated[Many, Query()] = [],  # noqa: B006
-    government_level: Annotated[Many, Query()] = [],  # noqa: B006
-    country: Annotated[Many, Query(description="ISO 3166-1 alpha-2")] = [],  # noqa: B006
-    subdivision: Annotated[Many, Query(description="ISO 3166-2, also matches areas of operation")] = [],  # noqa: B006
-    program_area: Annotated[Many, Query(description="program code (HE1) or category (HE)")] = [],  # noqa: B006
-    social_indicator: Annotated[Many, Query()] = [],  # noqa: B006
-    population: Annotated[Many, Query()] = [],  # noqa: B006
-    language: Annotated[Many, Query(description="ISO 639-3")] = [],  # noqa: B006
-    offer_kind: Annotated[Many, Query()] = [],  # noqa: B006
-    need_kind: Annotated[Many, Query()] = [],  # noqa: B006
-    willing_to_cooperate: bool | None = None,
-    completeness_min: Annotated[int | None, Query(ge=0, le=100)] = None,
-    dd_band: Annotated[Many, Query(description="current due-diligence band")] = [],  # noqa: B006
-    status_: Annotated[Many, Query(alias="status", description="draft, active, archived")] = [],  # noqa: B006
-    modified_since: Annotated[
-        UtcDateTime | None,
-        Query(description="sync feed: changed at or after this time (includes archived)" + TIME_DOC),
-    ] = None,
-    identifier: Annotated[str | None, Query(description="SCHEME:ID")] = None,
-    sort: Annotated[
-        str, Query(description="created, name, updated or completeness; prefix - to reverse")
-    ] = "created",
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    limit: Annotated[int | None, Query(ge=1, le=1000, description=LIMIT_DOC)] = None,
-) -> SearchParams:
-    """The search query parameters, shared by search and export."""
-    return SearchParams(
-        q=q,
-        statuses=status_,
-        actor_types=actor_type,
-        cso_subtypes=cso_subtype,
-        government_levels=government_level,
-        countries=country,
-        subdivisions=subdivision,
-        program_areas=program_area,
-        social_indicators=social_indicator,
-        populations=population,
-        languages=language,
-        offer_kinds=offer_kind,
-        need_kinds=need_kind,
-        willing_to_cooperate=willing_to_cooperate,
-        completeness_min=completeness_min,
-        dd_bands=dd_band,
-        modified_since=modified_since,
-        identifier=identifier,
-        sort=sort,
-        cursor=cursor,
-        limit=limit,
-    )
-
-
-Search = Annotated[SearchParams, Depends(search_params)]
+# One pydantic model for every search parameter, shared by search and export.
+Search = Annotated[SearchQuery, Query()]
 
 
 @router.get("", response_model=OrganizationPage, responses=PROBLEMS)

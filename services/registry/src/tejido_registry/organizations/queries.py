@@ -3,26 +3,22 @@ with keyset cursors. Pages are served from the stored documents, already validat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from tejido_common.db import Database
-from tejido_common.problems import NotFound, Unprocessable, field_error
-from tejido_common.taxonomy import taxonomy
+from tejido_common.problems import NotFound
 from tejido_registry.kit.http import bad_cursor, decode_cursor, encode_cursor
-from tejido_registry.kit.text import query_tokens
+from tejido_registry.kit.text import acronym_key, name_key, normalize, query_tokens
 from tejido_registry.organizations.completeness import completeness
 from tejido_registry.organizations.models import OrganizationRow
 from tejido_registry.organizations.repository import (
-    SORT_COLUMNS,
     OrganizationFilter,
     OrganizationRepository,
+    Relevance,
     Sort,
 )
 from tejido_registry.organizations.schemas import (
-    DD_BANDS,
     SECTIONS,
     Change,
     Organization,
@@ -30,6 +26,7 @@ from tejido_registry.organizations.schemas import (
     OrganizationVersion,
     People,
     Person,
+    SearchQuery,
 )
 
 
@@ -49,6 +46,15 @@ def _search_cursor(cursor: str, sort: str, sort_key: str) -> list[Any]:
             raise bad_cursor()
     elif sort_key == "completeness":
         if not isinstance(value, int) or isinstance(value, bool):
+            raise bad_cursor()
+    elif sort_key == "relevance":
+        if not (
+            isinstance(value, list)
+            and len(value) == 2
+            and isinstance(value[0], int)
+            and not isinstance(value[0], bool)
+            and isinstance(value[1], str)
+        ):
             raise bad_cursor()
     elif not isinstance(value, str):
         raise bad_cursor()
@@ -96,51 +102,32 @@ def public_dict(row: OrganizationRow) -> dict[str, Any]:
     }
 
 
-@dataclass
-class SearchParams:
-    q: str | None = None
-    statuses: Sequence[str] = ()
-    actor_types: Sequence[str] = ()
-    cso_subtypes: Sequence[str] = ()
-    government_levels: Sequence[str] = ()
-    countries: Sequence[str] = ()
-    subdivisions: Sequence[str] = ()
-    program_areas: Sequence[str] = ()
-    social_indicators: Sequence[str] = ()
-    populations: Sequence[str] = ()
-    languages: Sequence[str] = ()
-    offer_kinds: Sequence[str] = ()
-    need_kinds: Sequence[str] = ()
-    willing_to_cooperate: bool | None = None
-    completeness_min: int | None = None
-    dd_bands: Sequence[str] = ()
-    modified_since: datetime | None = None
-    identifier: str | None = None
-    sort: str = "created"
-    cursor: str | None = None
-    limit: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+def relevance_of(q: str) -> Relevance:
+    return Relevance(
+        exact=normalize(q)[:300],
+        key=name_key(q)[:300],
+        acronym=acronym_key(q)[:120],
+        prefixes=tuple(query_tokens(q)),
+    )
 
 
-def _check_values(name: str, values: Sequence[str], check: Callable[[str], str]) -> list[str]:
-    out = []
-    for value in values:
-        try:
-            out.append(check(value))
-        except ValueError as exc:
-            raise Unprocessable(
-                f"invalid filter {name}", errors=[field_error(["query", name], str(exc))]
-            ) from exc
-    return out
-
-
-def _in(kind: str, allowed: Sequence[str]) -> Callable[[str], str]:
-    def check(value: str) -> str:
-        if value not in allowed:
-            raise ValueError(f"unknown {kind} {value!r}")
-        return value
-
-    return check
+def describe_match(item: dict[str, Any], q: str) -> str:
+    """Why a search hit matched, for people reading the results."""
+    identity = item["identity"]
+    exact, key = normalize(q), name_key(q)
+    if normalize(identity["legal_name"]) == exact or name_key(identity["legal_name"]) == key:
+        return "exact name"
+    if any(name_key(alias) == key for alias in identity.get("aliases") or []):
+        return "exact alias"
+    if identity.get("acronym") and acronym_key(identity["acronym"]) == acronym_key(q):
+        return "exact acronym"
+    words = query_tokens(q)
+    for label, names in (("name", [identity["legal_name"]]), ("alias", identity.get("aliases") or [])):
+        for name in names:
+            name_words = normalize(name).split()
+            if all(any(w.startswith(t) for w in name_words) for t in words):
+                return f"words of the {label}"
+    return "words in the mission or other texts"
 
 
 class OrganizationQueries:
@@ -207,88 +194,61 @@ class OrganizationQueries:
         next_cursor = encode_cursor([items[-1].version]) if len(rows) > size else None
         return OrganizationHistory(organization_id=org_id, items=items, next_cursor=next_cursor)
 
-    def search(self, p: SearchParams) -> dict[str, Any]:
+    def search(self, p: SearchQuery) -> dict[str, Any]:
         """A page shaped like :class:`OrganizationPage`, as JSON-ready data (see :func:`public_dict`)."""
-        tax = taxonomy()
-        descending = p.sort.startswith("-")
-        sort_key = p.sort.lstrip("-")
-        if sort_key not in SORT_COLUMNS:
-            raise Unprocessable(
-                "unknown sort",
-                errors=[
-                    field_error(
-                        ["query", "sort"], f"expected one of {', '.join(SORT_COLUMNS)} (prefix - to reverse)"
-                    )
-                ],
-            )
+        terms = query_tokens(p.q) if p.q else []
+        sort = p.sort or ("relevance" if terms else "created")
+        descending = sort.startswith("-")
+        sort_key = sort.lstrip("-")
         size = min(p.limit or self.page_size_default, self.page_size_max)
-        after = _search_cursor(p.cursor, p.sort, sort_key) if p.cursor else None
-        program_areas = _check_values(
-            "program_area", p.program_areas, _in("program area", [*tax.program_categories, *tax.programs])
-        )
+        after = _search_cursor(p.cursor, sort, sort_key) if p.cursor else None
         facets: dict[str, list[str]] = {
-            "cso_subtype": _check_values(
-                "cso_subtype", p.cso_subtypes, _in("CSO sub-type", tax.cso_subtypes)
-            ),
-            "government_level": _check_values(
-                "government_level", p.government_levels, _in("government level", tax.government_levels)
-            ),
-            "subdivision": [s.upper() for s in p.subdivisions],
-            "program_area": program_areas,
-            "social_indicator": _check_values(
-                "social_indicator", p.social_indicators, _in("social indicator", tax.social_indicators)
-            ),
-            "population": _check_values(
-                "population", p.populations, _in("population", tax.target_populations)
-            ),
-            "language": [v.lower() for v in p.languages],
-            "offer_kind": _check_values(
-                "offer_kind", p.offer_kinds, _in("cooperation kind", tax.cooperation_kinds)
-            ),
-            "need_kind": _check_values(
-                "need_kind", p.need_kinds, _in("cooperation kind", tax.cooperation_kinds)
-            ),
+            "cso_subtype": p.cso_subtype,
+            "government_level": p.government_level,
+            "subdivision": p.subdivision,
+            "program_area": p.program_area,
+            "social_indicator": p.social_indicator,
+            "population": p.population,
+            "language": p.language,
+            "offer_kind": p.offer_kind,
+            "need_kind": p.need_kind,
         }
         identifier = None
         if p.identifier:
-            scheme, sep, ident = p.identifier.partition(":")
-            if not sep or not ident:
-                raise Unprocessable(
-                    "invalid identifier filter",
-                    errors=[
-                        field_error(["query", "identifier"], "expected SCHEME:ID, e.g. MX-RFC:ABC010101XYZ")
-                    ],
-                )
+            scheme, _, ident = p.identifier.partition(":")
             identifier = (scheme.strip().upper(), ident.strip())
-        statuses = _check_values("status", p.statuses, _in("status", ("draft", "active", "archived")))
-        if not statuses:
-            # A sync feed must see archivals; ordinary listings hide archived organizations.
-            statuses = [] if p.modified_since else ["draft", "active"]
+        # A sync feed must see archivals; ordinary listings hide archived organizations.
+        statuses = list(p.status) or ([] if p.modified_since else ["draft", "active"])
         flt = OrganizationFilter(
             statuses=statuses,
-            actor_types=_check_values("actor_type", p.actor_types, _in("actor type", tax.actor_types)),
-            countries=[c.upper() for c in p.countries],
+            actor_types=p.actor_type,
+            countries=p.country,
             facets={k: v for k, v in facets.items() if v},
-            term_prefixes=query_tokens(p.q) if p.q else (),
+            term_prefixes=terms,
             willing_to_cooperate=p.willing_to_cooperate,
             completeness_min=p.completeness_min,
-            dd_bands=_check_values("dd_band", p.dd_bands, _in("band", DD_BANDS)),
+            dd_bands=p.dd_band,
             modified_since=p.modified_since,
             identifier=identifier,
         )
+        relevance = relevance_of(p.q) if sort_key == "relevance" and p.q else None
         with self.db.read_session() as session:
             rows = OrganizationRepository(session).search(
-                flt, Sort(sort_key, descending), after=after, limit=size + 1
+                flt, Sort(sort_key, descending), after=after, limit=size + 1, relevance=relevance
             )
-        items = [public_dict(r) for r in rows[:size]]
+        items = [public_dict(r) for r, _ in rows[:size]]
+        if p.q:
+            for item in items:
+                item["match"] = describe_match(item, p.q)
         next_cursor = None
         if len(rows) > size:
-            last = rows[size - 1]
+            last, rank = rows[size - 1]
             value: object = {
                 "created": last.id,
                 "name": last.sort_name,
                 "updated": last.updated_at.isoformat(),
                 "completeness": last.completeness,
+                "relevance": [rank, last.sort_name],
             }[sort_key]
-            next_cursor = encode_cursor([p.sort, value, last.id])
+            next_cursor = encode_cursor([sort, value, last.id])
         return {"items": items, "next_cursor": next_cursor, "limit": size}

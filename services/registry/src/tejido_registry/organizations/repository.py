@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, case, delete, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -69,6 +69,18 @@ class OrganizationFilter:
 class Sort:
     key: str = "created"
     descending: bool = False
+
+
+@dataclass(frozen=True)
+class Relevance:
+    """What ranks a search by relevance: rank 0 is an exact name, alias or acronym (accents, case and
+    word order ignored), 1 a name or alias with a word starting with each search word, 2 the rest
+    (mission and other texts)."""
+
+    exact: str  # the normalized query, as sort_name stores a legal name
+    key: str  # word-order-insensitive, as organization_names stores names and aliases
+    acronym: str
+    prefixes: tuple[str, ...]
 
 
 def _prefix_upper_bound(prefix: str) -> str:
@@ -201,12 +213,22 @@ class OrganizationRepository:
 
     # -- search ---------------------------------------------------------------------------------
     def search(
-        self, flt: OrganizationFilter, sort: Sort, *, after: list[Any] | None, limit: int
-    ) -> list[OrganizationRow]:
+        self,
+        flt: OrganizationFilter,
+        sort: Sort,
+        *,
+        after: list[Any] | None,
+        limit: int,
+        relevance: Relevance | None = None,
+    ) -> list[tuple[OrganizationRow, int]]:
         """Two steps: the ids of one page (narrow columns only, index-covered where possible), then
-        those organizations' rows, whose profile documents are large."""
+        those organizations' rows, whose profile documents are large. Each row comes with its
+        relevance rank (0 unless ranked by relevance)."""
+        id_col = col(OrganizationRow.id)
+        if relevance is not None:
+            return self._fetch(self._ranked_ids(flt, relevance, after, limit))
         column = SORT_COLUMNS[sort.key]
-        key_col, id_col = col(column), col(OrganizationRow.id)
+        key_col = col(column)
         stmt = select(id_col).where(*self._conditions(flt))
         if after is not None:
             value, last_id = after
@@ -221,10 +243,50 @@ class OrganizationRepository:
         else:
             order = [key_col.desc(), id_col.desc()] if sort.descending else [key_col, id_col]
         ids = list(self.session.scalars(stmt.order_by(*order).limit(limit)))
-        if not ids:
+        return self._fetch([(i, 0) for i in ids])
+
+    def _fetch(self, ranked: list[tuple[str, int]]) -> list[tuple[OrganizationRow, int]]:
+        if not ranked:
             return []
-        rows = {r.id: r for r in self.session.scalars(select(OrganizationRow).where(id_col.in_(ids)))}
-        return [rows[i] for i in ids if i in rows]
+        id_col = col(OrganizationRow.id)
+        stmt = select(OrganizationRow).where(id_col.in_([i for i, _ in ranked]))
+        rows = {r.id: r for r in self.session.scalars(stmt)}
+        return [(rows[i], rank) for i, rank in ranked if i in rows]
+
+    def _ranked_ids(
+        self, flt: OrganizationFilter, rel: Relevance, after: list[Any] | None, limit: int
+    ) -> list[tuple[str, int]]:
+        org, names, facet = OrganizationRow, OrganizationNameRow, OrganizationFacetRow
+        id_col, name_col = col(org.id), col(org.sort_name)
+        own_names = col(names.organization_id) == id_col
+        exact = or_(
+            name_col == rel.exact,
+            select(col(names.norm)).where(own_names, col(names.norm) == rel.key).exists(),
+            select(col(facet.value))
+            .where(
+                col(facet.organization_id) == id_col,
+                col(facet.facet) == "acronym",
+                col(facet.value) == rel.acronym,
+            )
+            .exists(),
+        )
+        word_starts = [
+            or_(col(names.norm).like(f"{p}%"), col(names.norm).like(f"% {p}%")) for p in rel.prefixes
+        ]
+        prefixed = select(col(names.norm)).where(own_names, *word_starts).exists()
+        rank = case((exact, 0), (prefixed, 1), else_=2)
+        stmt = select(id_col, rank).where(*self._conditions(flt))
+        if after is not None:
+            (last_rank, last_name), last_id = after
+            stmt = stmt.where(
+                or_(
+                    rank > last_rank,
+                    and_(rank == last_rank, name_col > last_name),
+                    and_(rank == last_rank, name_col == last_name, id_col > last_id),
+                )
+            )
+        rows = self.session.execute(stmt.order_by(rank, name_col, id_col).limit(limit))
+        return [(r[0], int(r[1])) for r in rows]
 
     def _conditions(self, flt: OrganizationFilter) -> list[ColumnElement[bool]]:
         org = OrganizationRow

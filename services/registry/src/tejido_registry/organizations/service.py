@@ -24,7 +24,7 @@ from tejido_common.problems import (
 )
 from tejido_common.taxonomy import taxonomy
 from tejido_registry.kit.changes import diff, merge_patch
-from tejido_registry.kit.text import normalize, search_terms
+from tejido_registry.kit.text import acronym_key, normalize, search_terms
 from tejido_registry.organizations import events
 from tejido_registry.organizations.completeness import completeness
 from tejido_registry.organizations.duplicates import DuplicateIndex, name_keys
@@ -72,6 +72,10 @@ def facets_of(org: OrganizationCreate) -> list[tuple[str, str]]:
     facets += [("need_kind", item.kind) for item in coop.needs]
     texts = [identity.legal_name, *identity.aliases, identity.acronym or "", purpose.mission or ""]
     facets += [("term", t) for t in search_terms(texts)]
+    acronym = acronym_key(identity.acronym or "")
+    if acronym:
+        # Found as one word (S.E.M.I.L.L.A. by "semilla") and ranked first when searched exactly.
+        facets += [("acronym", acronym), ("term", acronym)]
     return facets
 
 

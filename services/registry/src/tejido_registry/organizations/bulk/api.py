@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -97,7 +96,9 @@ def export_organizations(
     format: Annotated[Format, Query(description="csv or jsonl")] = "jsonl",
 ) -> StreamingResponse:
     """Export the organizations matching the search filters, streamed (key people are never exported)."""
-    queries.search(replace(params, limit=1))  # reject bad filters with a problem before streaming starts
+    queries.search(
+        params.model_copy(update={"limit": 1})
+    )  # reject bad filters with a problem before streaming starts
     media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
     return StreamingResponse(
         export_rows(queries, params, format),

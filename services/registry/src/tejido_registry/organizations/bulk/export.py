@@ -8,16 +8,17 @@ from collections.abc import Iterator
 from typing import Literal
 
 from tejido_registry.organizations.bulk.tabular import HEADER, row_from_organization
-from tejido_registry.organizations.queries import OrganizationQueries, SearchParams
+from tejido_registry.organizations.queries import OrganizationQueries
+from tejido_registry.organizations.schemas import SearchQuery
 
 Format = Literal["csv", "jsonl"]
 
 
-def export_rows(queries: OrganizationQueries, params: SearchParams, fmt: Format) -> Iterator[str]:
+def export_rows(queries: OrganizationQueries, params: SearchQuery, fmt: Format) -> Iterator[str]:
     """Stream the organizations matching ``params`` page by page (never key people)."""
     if fmt == "csv":
         yield _csv_line(HEADER)
-    params.limit = queries.page_size_max
+    params = params.model_copy(update={"limit": queries.page_size_max})
     while True:
         page = queries.search(params)
         for org in page["items"]:
@@ -28,7 +29,7 @@ def export_rows(queries: OrganizationQueries, params: SearchParams, fmt: Format)
                 yield json.dumps(org, ensure_ascii=False) + "\n"
         if not page["next_cursor"]:
             return
-        params.cursor = page["next_cursor"]
+        params = params.model_copy(update={"cursor": page["next_cursor"]})
 
 
 class _Line:
