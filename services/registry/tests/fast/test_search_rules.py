@@ -105,3 +105,35 @@ def test_people_on_registration_only_on_their_restricted_event(service: Organiza
     assert "Persona Reservada" not in events[0][1] and "Persona Reservada" in events[1][1]
     people, version = service.replace_people(org.id, People(people=[]))
     assert version == 2 and people.people == []
+
+
+def test_upsert_batch_creates_updates_and_reports_each_item(service: OrganizationService) -> None:
+    from tejido_registry.organizations.duplicates import DuplicateIndex
+    from tejido_registry.organizations.service import BatchItem
+
+    def item(number: int, name: str, ident: str, mission: str | None = None) -> BatchItem:
+        body = org_body(name, identity={"identifiers": [{"scheme": "XX-TEST", "id": ident}]})
+        if mission:
+            body["purpose"]["mission"] = mission
+        payload = OrganizationCreate.model_validate(body)
+        sections = payload.model_dump(mode="json", include={"identity", "where", "purpose"})
+        return BatchItem(number, payload, lambda stored: sections)
+
+    committed: list[list[Any]] = []
+    first = [item(1, "Colectivo Alfa Uno", "1"), item(2, "Colectivo Beta Dos", "2"), item(3, "Otro", "1")]
+    outcomes = service.upsert_batch(
+        first, DuplicateIndex(88), on_commit=lambda uow, out: committed.append([o.outcome for o in out])
+    )
+    # the third item names the first one's identifier: it updates the organization created just before
+    assert [o.outcome for o in outcomes] == ["created", "created", "updated"] == committed[0]
+    again = service.upsert_batch(
+        [item(1, "Otro", "1"), item(2, "Colectivo Beta Dos", "2", "Nueva")], DuplicateIndex(88)
+    )
+    assert [o.outcome for o in again] == ["unchanged", "updated"]
+    clash = org_body(
+        "Colectivo Gama",
+        identity={"identifiers": [{"scheme": "XX-TEST", "id": "1"}, {"scheme": "XX-TEST", "id": "2"}]},
+    )
+    payload = OrganizationCreate.model_validate(clash)
+    (bad,) = service.upsert_batch([BatchItem(7, payload, lambda stored: {})], DuplicateIndex(88))
+    assert bad.outcome is None and bad.errors[0].field == "identity.identifiers"

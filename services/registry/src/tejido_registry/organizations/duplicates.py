@@ -116,6 +116,10 @@ class DuplicateIndex:
         self.threshold = threshold
         self._countries: dict[str, _CountryNames] = {}
 
+    def clear(self) -> None:
+        """Forget every loaded country (after a rolled-back batch, the names it added are gone)."""
+        self._countries = {}
+
     def _load(self, repo: OrganizationRepository, country: str) -> _CountryNames:
         if country not in self._countries:
             names = _CountryNames()

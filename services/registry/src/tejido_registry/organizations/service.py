@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import contextlib
+import gc
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
 from tejido_common.context import current_actor, current_correlation_id
 from tejido_common.db import Database
 from tejido_common.ids import new_id
-from tejido_common.outbox import add_event
 from tejido_common.problems import (
     Conflict,
+    DomainError,
+    FieldError,
     NotFound,
     PreconditionFailed,
     Unprocessable,
@@ -25,11 +28,12 @@ from tejido_common.problems import (
 from tejido_common.taxonomy import taxonomy
 from tejido_registry.kit.changes import diff, merge_patch
 from tejido_registry.kit.text import acronym_key, normalize, search_terms
+from tejido_registry.kit.uow import UnitOfWork
 from tejido_registry.organizations import events
 from tejido_registry.organizations.completeness import completeness
 from tejido_registry.organizations.duplicates import DuplicateIndex, name_keys
 from tejido_registry.organizations.models import OrganizationRow
-from tejido_registry.organizations.queries import to_model
+from tejido_registry.organizations.queries import public_dict, to_model
 from tejido_registry.organizations.repository import (
     OrganizationRepository,
 )
@@ -45,6 +49,36 @@ from tejido_registry.organizations.schemas import (
 )
 
 IfMatchVersions = Collection[int] | None  # the versions an If-Match header accepts; None: no condition
+
+
+@dataclass
+class BatchItem:
+    """One organization of a bulk upsert: its number in the file, the validated profile, and the
+    sections to merge into an existing organization given its stored public profile."""
+
+    number: int
+    payload: OrganizationCreate
+    changes: Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass
+class BatchOutcome:
+    number: int
+    outcome: Literal["created", "updated", "unchanged"] | None  # None: failed, see errors
+    errors: list[FieldError] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """A batch allocates many short-lived objects and frees them all at its end: the cyclic garbage
+    collector walking them meanwhile is pure overhead (a large share of import time)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def facets_of(org: OrganizationCreate) -> list[tuple[str, str]]:
@@ -104,26 +138,24 @@ class OrganizationService:
     # -- writes ---------------------------------------------------------------------------------
     def create(self, payload: OrganizationCreate, *, allow_duplicate: bool = False) -> Organization:
         try:
-            with self.db.session() as session:
-                org = self.create_in(
-                    session, payload, DuplicateIndex(self.duplicate_threshold), allow_duplicate
-                )
+            with UnitOfWork.begin(self.db) as uow:
+                org = self._create(uow, payload, DuplicateIndex(self.duplicate_threshold), allow_duplicate)
         except IntegrityError as exc:  # a concurrent create took the same identifier
             raise Conflict("an organization with the same identifier was registered concurrently") from exc
         return org
 
-    def create_in(
+    def _create(
         self,
-        session: Session,
+        uow: UnitOfWork,
         payload: OrganizationCreate,
         dup_index: DuplicateIndex,
         allow_duplicate: bool = False,
         *,
         identifiers_checked: bool = False,
     ) -> Organization:
-        """Register inside the caller's transaction (bulk imports share one transaction per batch and
-        check identifiers for the whole batch themselves)."""
-        repo = OrganizationRepository(session)
+        """Register inside the unit of work (bulk imports share one per batch and check identifiers
+        for the whole batch themselves)."""
+        repo = OrganizationRepository(uow.session)
         org_id = new_id()
         if not identifiers_checked:
             self._check_identifiers(repo, payload, org_id)
@@ -134,7 +166,8 @@ class OrganizationService:
         self._check_references(repo, payload, org_id)
         people = [p.model_dump(mode="json") for p in payload.people] if payload.people else None
         # The version-1 snapshot is the registered state; history lists changes from then on.
-        return self._save(repo, org_id, payload, None, people, "registered", [], datetime.now(UTC), dup_index)
+        now = datetime.now(UTC)
+        return self._save(uow, org_id, payload, None, people, "registered", [], now, dup_index)
 
     def update(
         self,
@@ -145,22 +178,21 @@ class OrganizationService:
         replace: bool = False,
     ) -> Organization:
         """Merge (or with ``replace``, overwrite) the given sections; ``status`` may move draft ↔ active."""
-        with self.db.session() as session:
-            repo = OrganizationRepository(session)
-            row = self._writable(repo, org_id, if_match)
-            org, _ = self.update_in(session, row, changes, replace=replace)
+        with UnitOfWork.begin(self.db) as uow:
+            row = self._writable(OrganizationRepository(uow.session), org_id, if_match)
+            org, _ = self._update(uow, row, changes, replace=replace)
             return org
 
-    def update_in(
+    def _update(
         self,
-        session: Session,
+        uow: UnitOfWork,
         row: OrganizationRow,
         changes: dict[str, Any],
         *,
         replace: bool = False,
         dup_index: DuplicateIndex | None = None,
     ) -> tuple[Organization, bool]:
-        repo = OrganizationRepository(session)
+        repo = OrganizationRepository(uow.session)
         before = to_model(row)
         merged = before.model_dump(mode="json", include={"status", *SECTIONS})
         for section, fields in changes.items():
@@ -180,7 +212,7 @@ class OrganizationService:
         self._check_identifiers(repo, candidate, row.id)
         self._check_references(repo, candidate, row.id)
         org = self._save(
-            repo, row.id, candidate, row, row.people, "updated", change_list, datetime.now(UTC), dup_index
+            uow, row.id, candidate, row, row.people, "updated", change_list, datetime.now(UTC), dup_index
         )
         return org, True
 
@@ -189,8 +221,8 @@ class OrganizationService:
     ) -> tuple[People, int]:
         """Key people are restricted: the change is versioned without names and announced on its own
         event type (for due-diligence screening), never inside the public organization events."""
-        with self.db.session() as session:
-            repo = OrganizationRepository(session)
+        with UnitOfWork.begin(self.db) as uow:
+            repo = OrganizationRepository(uow.session)
             row = self._writable(repo, org_id, if_match)
             old = row.people or []
             new = [p.model_dump(mode="json") for p in people.people]
@@ -201,7 +233,7 @@ class OrganizationService:
             row.version += 1
             row.updated_at = now
             row.completeness = completeness(row.profile, new)["overall"]
-            session.add(row)
+            uow.session.add(row)
             repo.add_version(
                 self._version_values(
                     row.id,
@@ -213,16 +245,14 @@ class OrganizationService:
                     now,
                 )
             )
-            add_event(
-                session,
-                events.people_updated(org_id, row.legal_name, row.country, row.version, new),
-                aggregate_id=org_id,
+            uow.add_event(
+                events.people_updated(org_id, row.legal_name, row.country, row.version, new), org_id
             )
             return people, row.version
 
     def archive(self, org_id: str) -> Organization:
-        with self.db.session() as session:
-            repo = OrganizationRepository(session)
+        with UnitOfWork.begin(self.db) as uow:
+            repo = OrganizationRepository(uow.session)
             row = repo.get_for_update(org_id)
             if row is None:
                 raise NotFound(f"organization {org_id} does not exist")
@@ -234,7 +264,7 @@ class OrganizationService:
             row.archived_at = now
             row.updated_at = now
             row.version += 1
-            session.add(row)
+            uow.session.add(row)
             org = to_model(row)
             repo.add_version(
                 self._version_values(
@@ -247,8 +277,99 @@ class OrganizationService:
                     now,
                 )
             )
-            add_event(session, events.archived(org), aggregate_id=org_id)
+            uow.add_event(events.archived(org), org_id)
             return org
+
+    # -- bulk -------------------------------------------------------------------------------------
+    def upsert_batch(
+        self,
+        items: Sequence[BatchItem],
+        dup_index: DuplicateIndex,
+        *,
+        allow_duplicates: bool = False,
+        on_commit: Callable[[UnitOfWork, list[BatchOutcome]], None] | None = None,
+    ) -> list[BatchOutcome]:
+        """Create, update or leave unchanged the organization each item describes, in one transaction:
+        by identifier, else by exact name in the same country (so importing a file twice changes
+        nothing). New rows are written with one executemany per table; identifier owners are looked
+        up once. ``on_commit`` runs inside that transaction with the outcomes (e.g. to record what the
+        batch committed). If a concurrent writer takes an identifier mid-batch, the batch is redone
+        item by item and ``on_commit`` runs once at the end."""
+        try:
+            with gc_paused(), UnitOfWork.begin(self.db, buffered=True) as uow:
+                owners = OrganizationRepository(uow.session).owners_of_identifiers(
+                    pair for item in items for pair in _identifier_pairs(item.payload)
+                )
+                outcomes = [self._upsert(uow, item, dup_index, allow_duplicates, owners) for item in items]
+                uow.flush()
+                if on_commit is not None:
+                    on_commit(uow, outcomes)
+                return outcomes
+        except IntegrityError:
+            dup_index.clear()
+        outcomes = []
+        for item in items:
+            try:
+                with UnitOfWork.begin(self.db) as uow:
+                    outcome = self._upsert(uow, item, dup_index, allow_duplicates, None)
+            except IntegrityError:
+                reason = "identifier registered concurrently by another request"
+                outcome = BatchOutcome(item.number, None, [field_error(["identity", "identifiers"], reason)])
+            outcomes.append(outcome)
+        if on_commit is not None:
+            with UnitOfWork.begin(self.db) as uow:
+                on_commit(uow, outcomes)
+        return outcomes
+
+    def _upsert(
+        self,
+        uow: UnitOfWork,
+        item: BatchItem,
+        dup_index: DuplicateIndex,
+        allow_duplicates: bool,
+        owners: dict[tuple[str, str], str] | None,
+    ) -> BatchOutcome:
+        """``owners`` (batch mode) maps every identifier of the batch already registered to its
+        organization and learns the ones this item registers; without it they are looked up."""
+        repo = OrganizationRepository(uow.session)
+        payload = item.payload
+        pairs = _identifier_pairs(payload)
+        if owners is None:
+            known = set(repo.owners_of_identifiers(pairs).values())
+        else:
+            known = {owners[p] for p in pairs if p in owners}
+        if len(known) > 1:
+            reason = "the identifiers belong to different organizations"
+            return BatchOutcome(item.number, None, [field_error(["identity", "identifiers"], reason)])
+        owner = (
+            known.pop()
+            if known
+            else dup_index.exact(repo, payload.where.country, payload.identity.legal_name)
+        )
+        try:
+            if owner is None:
+                org = self._create(
+                    uow, payload, dup_index, allow_duplicates, identifiers_checked=owners is not None
+                )
+                if owners is not None:
+                    owners.update(dict.fromkeys(pairs, org.id))
+                return BatchOutcome(item.number, "created")
+            uow.flush()  # the organization may have been created earlier in this batch
+            row = repo.get(owner)
+            if row is None or row.status == "archived":
+                reason = f"organization {owner} is archived"
+                return BatchOutcome(item.number, None, [field_error(["identity", "identifiers"], reason)])
+            changes = item.changes(public_dict(row))
+            _, changed = self._update(uow, row, changes, dup_index=dup_index)
+            if changed and owners is not None:
+                owners.update(dict.fromkeys(pairs, owner))
+            return BatchOutcome(item.number, "updated" if changed else "unchanged")
+        except LikelyDuplicates as exc:
+            dup = exc.duplicates[0]
+            reason = f"likely duplicate of {dup.legal_name!r} ({dup.id}): {dup.reason}"
+            return BatchOutcome(item.number, None, [field_error(["identity", "legal_name"], reason)])
+        except DomainError as exc:
+            return BatchOutcome(item.number, None, exc.errors or [field_error(["row"], exc.detail)])
 
     # -- internals ------------------------------------------------------------------------------
     def _writable(
@@ -269,7 +390,7 @@ class OrganizationService:
 
     def _save(
         self,
-        repo: OrganizationRepository,
+        uow: UnitOfWork,
         org_id: str,
         candidate: OrganizationCreate,
         row: OrganizationRow | None,
@@ -280,6 +401,7 @@ class OrganizationService:
         dup_index: DuplicateIndex | None,
     ) -> Organization:
         """Write a validated profile (new when ``row`` is None), its derived rows, history and event."""
+        repo = OrganizationRepository(uow.session)
         profile = candidate.model_dump(mode="json", include=set(SECTIONS))
         scores = completeness(profile, people)
         fields: dict[str, Any] = {
@@ -344,14 +466,12 @@ class OrganizationService:
             event = events.updated(org, [c.field for c in changes])
         else:
             event = events.registered(org)
-        add_event(repo.session, event, aggregate_id=org_id)
+        uow.add_event(event, org_id)
         if row is None and people:
             # Due diligence screens key people: it learns of them on registration too, on their own
             # restricted event (never inside the public registered event).
             name, country = candidate.identity.legal_name, candidate.where.country
-            add_event(
-                repo.session, events.people_updated(org_id, name, country, 1, people), aggregate_id=org_id
-            )
+            uow.add_event(events.people_updated(org_id, name, country, 1, people), org_id)
         return org
 
     @staticmethod
