@@ -9,7 +9,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 
-from sqlmodel import Session
+from sqlalchemy import Table
+from sqlmodel import Session, SQLModel
 
 from tejido_common.db import ROW_BUFFER, Database, RowBuffer
 from tejido_common.events import Envelope
@@ -47,3 +48,9 @@ class UnitOfWork:
         if self.buffer is not None and self.buffer.rows:
             self.buffer.flush(self.session)
             self.session.flush()
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a SQLModel table class (SQLModel does not type ``__table__``)."""
+    table: Table = getattr(model, "__table__")  # noqa: B009
+    return table

@@ -8,6 +8,7 @@ from typing import Any
 
 from tejido_common.db import Database
 from tejido_common.problems import NotFound
+from tejido_registry.kit.changes import Change
 from tejido_registry.kit.http import bad_cursor, decode_cursor, encode_cursor
 from tejido_registry.kit.text import acronym_key, name_key, normalize, query_tokens
 from tejido_registry.organizations.completeness import completeness
@@ -20,7 +21,6 @@ from tejido_registry.organizations.repository import (
 )
 from tejido_registry.organizations.schemas import (
     SECTIONS,
-    Change,
     Organization,
     OrganizationHistory,
     OrganizationVersion,

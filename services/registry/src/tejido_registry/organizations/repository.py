@@ -12,6 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from tejido_common.db import insert_rows
+from tejido_registry.kit.uow import table_of
 from tejido_registry.organizations.models import (
     OrganizationFacetRow,
     OrganizationIdentifierRow,
@@ -105,7 +106,7 @@ class OrganizationRepository:
 
     def insert_organization(self, values: dict[str, Any]) -> None:
         """A new organization as a plain row (bulk imports buffer these; see RowBuffer)."""
-        insert_rows(self.session, OrganizationRow.__table__, [values])  # type: ignore[attr-defined]
+        insert_rows(self.session, table_of(OrganizationRow), [values])
 
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
         wanted = list(set(ids))
@@ -149,7 +150,7 @@ class OrganizationRepository:
             )
         rows = [{"scheme": s, "value": v, "organization_id": org_id} for s, v in set(pairs)]
         if rows:
-            insert_rows(self.session, OrganizationIdentifierRow.__table__, rows)  # type: ignore[attr-defined]
+            insert_rows(self.session, table_of(OrganizationIdentifierRow), rows)
 
     # -- facets and names -----------------------------------------------------------------------
     def replace_facets(self, org_id: str, facets: Iterable[tuple[str, str]], *, new: bool = False) -> None:
@@ -160,7 +161,7 @@ class OrganizationRepository:
         rows = [{"facet": f, "value": v[:120], "organization_id": org_id} for f, v in set(facets)]
         if rows:
             # Core inserts: an organization has dozens of facets and bulk imports write thousands.
-            insert_rows(self.session, OrganizationFacetRow.__table__, rows)  # type: ignore[attr-defined]
+            insert_rows(self.session, table_of(OrganizationFacetRow), rows)
 
     def replace_names(
         self, org_id: str, country: str, names: Mapping[str, str], *, new: bool = False
@@ -176,7 +177,7 @@ class OrganizationRepository:
             if k
         ]
         if rows:
-            insert_rows(self.session, OrganizationNameRow.__table__, rows)  # type: ignore[attr-defined]
+            insert_rows(self.session, table_of(OrganizationNameRow), rows)
 
     def names_in_country(self, country: str) -> list[OrganizationNameRow]:
         stmt = (
@@ -188,7 +189,7 @@ class OrganizationRepository:
 
     # -- history --------------------------------------------------------------------------------
     def add_version(self, values: dict[str, Any]) -> None:
-        insert_rows(self.session, OrganizationVersionRow.__table__, [values])  # type: ignore[attr-defined]
+        insert_rows(self.session, table_of(OrganizationVersionRow), [values])
 
     def versions(
         self, org_id: str, *, before_version: int | None, limit: int

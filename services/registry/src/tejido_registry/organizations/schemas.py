@@ -384,8 +384,16 @@ class Organization(BaseModel):
     due_diligence: DueDiligenceSummary | None = None
 
 
+class SearchHit(Organization):
+    match: str | None = Field(
+        default=None,
+        description="with q: why it matched (exact name, exact alias, exact acronym, words of the name, "
+        "words of the alias, words in the mission or other texts)",
+    )
+
+
 class OrganizationPage(BaseModel):
-    items: list[Organization]
+    items: list[SearchHit]
     next_cursor: str | None = None
     limit: int
 

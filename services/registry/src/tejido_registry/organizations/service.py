@@ -26,7 +26,7 @@ from tejido_common.problems import (
     unprocessable_from,
 )
 from tejido_common.taxonomy import taxonomy
-from tejido_registry.kit.changes import diff, merge_patch
+from tejido_registry.kit.changes import Change, diff, merge_patch
 from tejido_registry.kit.text import acronym_key, normalize, search_terms
 from tejido_registry.kit.uow import UnitOfWork
 from tejido_registry.organizations import events
@@ -39,7 +39,6 @@ from tejido_registry.organizations.repository import (
 )
 from tejido_registry.organizations.schemas import (
     SECTIONS,
-    Change,
     Completeness,
     DueDiligenceSummary,
     LikelyDuplicate,
