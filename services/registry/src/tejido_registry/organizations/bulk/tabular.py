@@ -32,7 +32,9 @@ def _items(cell: str) -> Iterable[str]:
 
 
 def _split(cell: str) -> list[str]:
-    return [part.strip() for part in _items(cell) if part.strip()]
+    # Most cells hold no backslash: a plain split is exact for them and much cheaper.
+    parts = cell.split(LIST_SEP) if "\\" not in cell else _items(cell)
+    return [stripped for part in parts if (stripped := part.strip())]
 
 
 def _escape_item(value: str) -> str:
