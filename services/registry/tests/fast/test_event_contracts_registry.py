@@ -19,7 +19,7 @@ from tejido_registry.alliances import events as alliance_events
 from tejido_registry.alliances import stages
 from tejido_registry.organizations import events as organization_events
 
-CONTRACTS = Path(__file__).resolve().parents[3] / "tests" / "contracts"
+CONTRACTS = Path(__file__).resolve().parents[4] / "tests" / "contracts"
 TYPES = sorted(c.type for c in alliance_events.CONTRACTS)
 REGISTRY_CONTRACTS = [*organization_events.CONTRACTS, *alliance_events.CONTRACTS]
 
