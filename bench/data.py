@@ -32,7 +32,7 @@ DEFAULT_SEED = 20_240_611
 IDENTIFIER_SCHEME = "XX-BENCH"
 WORD_SIMILARITY_LIMIT = 80.0  # the registry's TOKEN_SIMILARITY: words this close count as the same word
 
-# The CSV columns the generator fills (all of them are columns of tejido_registry.tabular).
+# The CSV columns the generator fills (all of them are columns of tejido_registry.organizations.bulk.tabular).
 HEADER = [
     "status",
     "legal_name",

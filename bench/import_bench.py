@@ -23,7 +23,7 @@ from typing import Any
 
 from bench.data import OrgGenerator, write_csv
 from bench.harness import Environment, environment, latency_summary, log, settle_memory, table
-from tejido_registry.tabular import record_from_row
+from tejido_registry.organizations.bulk.tabular import record_from_row
 
 TARGET_ROWS_PER_SECOND = 1000.0  # on SQLite
 CHUNK_BYTES = 64 * 1024

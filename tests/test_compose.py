@@ -212,7 +212,7 @@ def test_demo_organizations_parse_with_unique_demo_identifiers() -> None:
 
 
 def test_demo_organizations_are_valid_create_requests() -> None:
-    from tejido_registry.schemas import OrganizationCreate
+    from tejido_registry.organizations.schemas import OrganizationCreate
 
     for number, line in enumerate(_demo_lines(), 1):
         body = OrganizationCreate.model_validate_json(line)

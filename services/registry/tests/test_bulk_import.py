@@ -9,7 +9,7 @@ import json
 from sqlalchemy import func, select
 
 from tejido_common.outbox import OutboxRow
-from tejido_registry.models import OrganizationRow, OrganizationVersionRow
+from tejido_registry.organizations.models import OrganizationRow, OrganizationVersionRow
 from tejido_registry.testing import RunningRegistry
 
 HEADER = [

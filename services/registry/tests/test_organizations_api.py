@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from tejido_common.outbox import OutboxRow
-from tejido_registry.models import OrganizationRow
+from tejido_registry.organizations.models import OrganizationRow
 from tejido_registry.testing import RunningRegistry, org_body
 
 

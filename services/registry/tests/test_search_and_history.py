@@ -190,3 +190,40 @@ def test_history_and_as_of(registry: RunningRegistry) -> None:
     assert c.get(f"/v1/organizations/{org['id']}").json()["identity"]["acronym"] == "GCO"
     before = c.get(f"/v1/organizations/{org['id']}", params={"as_of": "2000-01-01T00:00:00Z"})
     assert before.status_code == 404
+
+
+def test_q_ranks_by_relevance_when_no_sort_is_given(registry: RunningRegistry) -> None:
+    c = registry.client
+    made = {}
+    for key, name, identity, mission in [
+        ("mission", "Colectivo Río", {}, "Sembramos semilla criolla"),
+        ("prefix", "Fundación Semillas del Norte", {}, "Educación"),
+        ("alias", "Asociación Tierra", {"aliases": ["SEMILLA"]}, None),
+        ("acronym", "Grupo Sur", {"acronym": "S.E.M.I.L.L.A."}, None),
+        ("name", "Semilla", {}, None),
+    ]:
+        body = org_body(name, identity=identity, purpose={"mission": mission} if mission else {})
+        r = c.post("/v1/organizations", json=body, params={"allow_duplicate": "true"})
+        assert r.status_code == 201, r.text
+        made[r.json()["id"]] = key
+    page = c.get("/v1/organizations", params={"q": "Sémilla"}).json()
+    assert [made[o["id"]] for o in page["items"]] == ["alias", "acronym", "name", "prefix", "mission"]
+    assert [o["match"] for o in page["items"]] == [
+        "exact alias",
+        "exact acronym",
+        "exact name",
+        "words of the name",
+        "words in the mission or other texts",
+    ]
+    seen, cursor = [], None
+    while True:
+        params = {"q": "semilla", "limit": 2, **({"cursor": cursor} if cursor else {})}
+        data = c.get("/v1/organizations", params=params).json()
+        seen += [made[o["id"]] for o in data["items"]]
+        cursor = data["next_cursor"]
+        if not cursor:
+            break
+    assert seen == ["alias", "acronym", "name", "prefix", "mission"]
+    by_name = c.get("/v1/organizations", params={"q": "semilla", "sort": "name"}).json()["items"]
+    assert [made[o["id"]] for o in by_name] == ["alias", "mission", "prefix", "acronym", "name"]
+    assert "match" not in c.get("/v1/organizations").json()["items"][0]

@@ -11,7 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from tejido_registry.alliances.models import AlliancePartyRow, AllianceRow, AllianceStageChangeRow
-from tejido_registry.models import OrganizationRow
+from tejido_registry.organizations.models import OrganizationRow
 
 
 @dataclass

@@ -25,7 +25,6 @@ from pydantic import ValidationError
 
 from tejido_common.context import current_actor, current_correlation_id
 from tejido_common.db import Database
-from tejido_common.events import Envelope, event_type
 from tejido_common.ids import new_id
 from tejido_common.outbox import add_event
 from tejido_common.pagination import decode_cursor, encode_cursor
@@ -39,7 +38,7 @@ from tejido_common.problems import (
     unprocessable_from,
 )
 from tejido_common.taxonomy import taxonomy
-from tejido_registry.alliances import stages
+from tejido_registry.alliances import events, stages
 from tejido_registry.alliances.models import AllianceRow, AllianceStageChangeRow
 from tejido_registry.alliances.repository import AllianceFilter, AllianceRepository
 from tejido_registry.alliances.schemas import (
@@ -60,16 +59,6 @@ from tejido_registry.kit.changes import diff
 SOURCE = "tejido/registry"
 FIELD_NAMES = tuple(AllianceFields.model_fields)
 SERVER_FIELDS = ("id", "version", "stage", "stage_changed_at", "created_at", "updated_at")
-
-
-def alliance_event(action: str, alliance: Alliance, **extra: Any) -> Envelope:
-    """Event-carried state: the whole alliance travels with every alliance event."""
-    return Envelope.new(
-        event_type("registry", "alliance", action),
-        source=SOURCE,
-        subject=f"alliance/{alliance.id}",
-        data={"alliance": alliance.model_dump(mode="json"), **extra},
-    )
 
 
 def to_model(row: AllianceRow) -> Alliance:
@@ -305,7 +294,11 @@ class AllianceService:
             )
             alliance = self._save(repo, row, fields, now)
             self._record_stage(repo, row, None, stages.INITIAL, "created", now)
-            add_event(session, alliance_event("created", alliance), aggregate_id=row.id)
+            add_event(
+                session,
+                events.created(alliance),
+                aggregate_id=row.id,
+            )
             return alliance
 
     def update(self, alliance_id: str, changes: dict[str, Any], *, if_match: int | None = None) -> Alliance:
@@ -323,7 +316,9 @@ class AllianceService:
             self._check_gates_in_force(row.stage, fields)
             alliance = self._save(repo, row, fields, datetime.now(UTC))
             add_event(
-                session, alliance_event("updated", alliance, changed_fields=changed), aggregate_id=row.id
+                session,
+                events.updated(alliance, changed),
+                aggregate_id=row.id,
             )
             return alliance
 
@@ -349,9 +344,7 @@ class AllianceService:
             self._record_stage(repo, row, from_stage, to_stage, request.reason, now)
             add_event(
                 session,
-                alliance_event(
-                    "stage_changed", alliance, from_stage=from_stage, to_stage=to_stage, reason=request.reason
-                ),
+                events.stage_changed(alliance, from_stage, to_stage, request.reason),
                 aggregate_id=row.id,
             )
             return alliance
@@ -375,7 +368,7 @@ class AllianceService:
             alliance = self._save(repo, row, fields, now)
             add_event(
                 session,
-                alliance_event("party_added", alliance, party=new_party.model_dump(mode="json")),
+                events.party_added(alliance, new_party),
                 aggregate_id=row.id,
             )
             return alliance
@@ -403,7 +396,9 @@ class AllianceService:
                 return before
             alliance = self._save(repo, row, fields, datetime.now(UTC))
             add_event(
-                session, alliance_event("updated", alliance, changed_fields=changed), aggregate_id=row.id
+                session,
+                events.updated(alliance, changed),
+                aggregate_id=row.id,
             )
             return alliance
 
@@ -449,7 +444,7 @@ class AllianceService:
             alliance = self._save(repo, row, fields, datetime.now(UTC))
             add_event(
                 session,
-                alliance_event("party_removed", alliance, party=removed.model_dump(mode="json")),
+                events.party_removed(alliance, removed),
                 aggregate_id=row.id,
             )
             return alliance

@@ -51,3 +51,8 @@ def search_terms(texts: list[str]) -> set[str]:
 def query_tokens(query: str) -> list[str]:
     words = tokens(query)
     return words or [t for t in normalize(query).split() if t]
+
+
+def acronym_key(text: str) -> str:
+    """An acronym as compared: normalized, without spaces or dots (``A.C.`` = ``ac``)."""
+    return normalize(text).replace(" ", "")

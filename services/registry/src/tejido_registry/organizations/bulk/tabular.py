@@ -1,21 +1,58 @@
 """The flat CSV form of an organization profile (spreadsheets), both ways.
 
-Lists are separated by ``|``; identifiers are ``SCHEME:ID``; areas of operation are
+Lists are separated by ``|``; a ``|`` or ``\\`` inside a value is written ``\\|`` or ``\\\\`` (any
+other backslash is taken as it is); identifiers are ``SCHEME:ID``; areas of operation are
 ``COUNTRY:SUBDIVISION:MUNICIPALITY`` (trailing parts optional); funding mix is ``source:percent``.
 An empty cell means "not given". Key people are never part of this form.
+
+Cells that a spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or CR)
+are exported with a leading ``'`` (OWASP's advice; plain numbers such as ``-33.4`` stay as they are);
+a cell made of ``'`` followed by such a character loses its first ``'`` on import, so the round trip
+is the identity.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 LIST_SEP = "|"
+# One list item: escaped characters (\\| or \\\\), any other backslash, anything but the separator.
+_ITEM = re.compile(r"(?:\\[|\\]|\\(?![|\\])|[^|\\])*")
+_UNESCAPE = re.compile(r"\\([|\\])")
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?([eE][+-]?\d+)?")
+
+
+def _items(cell: str) -> Iterable[str]:
+    # (finditer also yields empty matches next to separators: empty items are dropped by _split)
+    return (_UNESCAPE.sub(r"\1", match.group()) for match in _ITEM.finditer(cell))
 
 
 def _split(cell: str) -> list[str]:
-    return [part.strip() for part in cell.split(LIST_SEP) if part.strip()]
+    # Most cells hold no backslash: a plain split is exact for them and much cheaper.
+    parts = cell.split(LIST_SEP) if "\\" not in cell else _items(cell)
+    return [stripped for part in parts if (stripped := part.strip())]
+
+
+def _escape_item(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(LIST_SEP, "\\" + LIST_SEP)
+
+
+def neutralize(cell: str) -> str:
+    """A cell a spreadsheet would not run as a formula (see the module docstring)."""
+    if _FORMULA.match(cell) and not _NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+def restore(cell: str) -> str:
+    """The exact value :func:`neutralize` was given."""
+    if cell.startswith("'") and _FORMULA.match(cell, 1):
+        return cell[1:]
+    return cell
 
 
 def _bool(cell: str) -> bool | str:
@@ -69,7 +106,7 @@ class Column:
 
 
 def _join(values: Any) -> str:
-    return LIST_SEP.join(str(v) for v in values or [])
+    return LIST_SEP.join(_escape_item(str(v)) for v in values or [])
 
 
 COLUMNS: list[Column] = [
@@ -148,7 +185,7 @@ def record_from_row(row: dict[str, str]) -> dict[str, Any]:
         node = record
         for key in column.path[:-1]:
             node = node.setdefault(key, {})
-        node[column.path[-1]] = column.parse(str(cell))
+        node[column.path[-1]] = column.parse(restore(str(cell)))
     return record
 
 
@@ -170,7 +207,7 @@ def row_from_organization(data: dict[str, Any]) -> dict[str, str]:
         for key in column.path:
             value = value.get(key) if isinstance(value, dict) else None
         if column.render is not None:
-            row[column.name] = column.render(value)
+            row[column.name] = neutralize(column.render(value))
         else:
-            row[column.name] = "" if value is None else str(value)
+            row[column.name] = "" if value is None else neutralize(str(value))
     return row

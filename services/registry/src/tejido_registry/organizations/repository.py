@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, case, delete, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from tejido_common.db import insert_rows
-from tejido_registry.models import (
+from tejido_registry.kit.uow import table_of
+from tejido_registry.organizations.models import (
     OrganizationFacetRow,
     OrganizationIdentifierRow,
     OrganizationImportRow,
@@ -71,6 +72,18 @@ class Sort:
     descending: bool = False
 
 
+@dataclass(frozen=True)
+class Relevance:
+    """What ranks a search by relevance: rank 0 is an exact name, alias or acronym (accents, case and
+    word order ignored), 1 a name or alias with a word starting with each search word, 2 the rest
+    (mission and other texts)."""
+
+    exact: str  # the normalized query, as sort_name stores a legal name
+    key: str  # word-order-insensitive, as organization_names stores names and aliases
+    acronym: str
+    prefixes: tuple[str, ...]
+
+
 def _prefix_upper_bound(prefix: str) -> str:
     """The smallest string greater than every string starting with ``prefix``."""
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
@@ -93,7 +106,7 @@ class OrganizationRepository:
 
     def insert_organization(self, values: dict[str, Any]) -> None:
         """A new organization as a plain row (bulk imports buffer these; see RowBuffer)."""
-        insert_rows(self.session, OrganizationRow.__table__, [values])  # type: ignore[attr-defined]
+        insert_rows(self.session, table_of(OrganizationRow), [values])
 
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
         wanted = list(set(ids))
@@ -137,7 +150,7 @@ class OrganizationRepository:
             )
         rows = [{"scheme": s, "value": v, "organization_id": org_id} for s, v in set(pairs)]
         if rows:
-            insert_rows(self.session, OrganizationIdentifierRow.__table__, rows)  # type: ignore[attr-defined]
+            insert_rows(self.session, table_of(OrganizationIdentifierRow), rows)
 
     # -- facets and names -----------------------------------------------------------------------
     def replace_facets(self, org_id: str, facets: Iterable[tuple[str, str]], *, new: bool = False) -> None:
@@ -148,7 +161,7 @@ class OrganizationRepository:
         rows = [{"facet": f, "value": v[:120], "organization_id": org_id} for f, v in set(facets)]
         if rows:
             # Core inserts: an organization has dozens of facets and bulk imports write thousands.
-            insert_rows(self.session, OrganizationFacetRow.__table__, rows)  # type: ignore[attr-defined]
+            insert_rows(self.session, table_of(OrganizationFacetRow), rows)
 
     def replace_names(
         self, org_id: str, country: str, names: Mapping[str, str], *, new: bool = False
@@ -164,7 +177,7 @@ class OrganizationRepository:
             if k
         ]
         if rows:
-            insert_rows(self.session, OrganizationNameRow.__table__, rows)  # type: ignore[attr-defined]
+            insert_rows(self.session, table_of(OrganizationNameRow), rows)
 
     def names_in_country(self, country: str) -> list[OrganizationNameRow]:
         stmt = (
@@ -176,7 +189,7 @@ class OrganizationRepository:
 
     # -- history --------------------------------------------------------------------------------
     def add_version(self, values: dict[str, Any]) -> None:
-        insert_rows(self.session, OrganizationVersionRow.__table__, [values])  # type: ignore[attr-defined]
+        insert_rows(self.session, table_of(OrganizationVersionRow), [values])
 
     def versions(
         self, org_id: str, *, before_version: int | None, limit: int
@@ -201,12 +214,22 @@ class OrganizationRepository:
 
     # -- search ---------------------------------------------------------------------------------
     def search(
-        self, flt: OrganizationFilter, sort: Sort, *, after: list[Any] | None, limit: int
-    ) -> list[OrganizationRow]:
+        self,
+        flt: OrganizationFilter,
+        sort: Sort,
+        *,
+        after: list[Any] | None,
+        limit: int,
+        relevance: Relevance | None = None,
+    ) -> list[tuple[OrganizationRow, int]]:
         """Two steps: the ids of one page (narrow columns only, index-covered where possible), then
-        those organizations' rows, whose profile documents are large."""
+        those organizations' rows, whose profile documents are large. Each row comes with its
+        relevance rank (0 unless ranked by relevance)."""
+        id_col = col(OrganizationRow.id)
+        if relevance is not None:
+            return self._fetch(self._ranked_ids(flt, relevance, after, limit))
         column = SORT_COLUMNS[sort.key]
-        key_col, id_col = col(column), col(OrganizationRow.id)
+        key_col = col(column)
         stmt = select(id_col).where(*self._conditions(flt))
         if after is not None:
             value, last_id = after
@@ -221,10 +244,50 @@ class OrganizationRepository:
         else:
             order = [key_col.desc(), id_col.desc()] if sort.descending else [key_col, id_col]
         ids = list(self.session.scalars(stmt.order_by(*order).limit(limit)))
-        if not ids:
+        return self._fetch([(i, 0) for i in ids])
+
+    def _fetch(self, ranked: list[tuple[str, int]]) -> list[tuple[OrganizationRow, int]]:
+        if not ranked:
             return []
-        rows = {r.id: r for r in self.session.scalars(select(OrganizationRow).where(id_col.in_(ids)))}
-        return [rows[i] for i in ids if i in rows]
+        id_col = col(OrganizationRow.id)
+        stmt = select(OrganizationRow).where(id_col.in_([i for i, _ in ranked]))
+        rows = {r.id: r for r in self.session.scalars(stmt)}
+        return [(rows[i], rank) for i, rank in ranked if i in rows]
+
+    def _ranked_ids(
+        self, flt: OrganizationFilter, rel: Relevance, after: list[Any] | None, limit: int
+    ) -> list[tuple[str, int]]:
+        org, names, facet = OrganizationRow, OrganizationNameRow, OrganizationFacetRow
+        id_col, name_col = col(org.id), col(org.sort_name)
+        own_names = col(names.organization_id) == id_col
+        exact = or_(
+            name_col == rel.exact,
+            select(col(names.norm)).where(own_names, col(names.norm) == rel.key).exists(),
+            select(col(facet.value))
+            .where(
+                col(facet.organization_id) == id_col,
+                col(facet.facet) == "acronym",
+                col(facet.value) == rel.acronym,
+            )
+            .exists(),
+        )
+        word_starts = [
+            or_(col(names.norm).like(f"{p}%"), col(names.norm).like(f"% {p}%")) for p in rel.prefixes
+        ]
+        prefixed = select(col(names.norm)).where(own_names, *word_starts).exists()
+        rank = case((exact, 0), (prefixed, 1), else_=2)
+        stmt = select(id_col, rank).where(*self._conditions(flt))
+        if after is not None:
+            (last_rank, last_name), last_id = after
+            stmt = stmt.where(
+                or_(
+                    rank > last_rank,
+                    and_(rank == last_rank, name_col > last_name),
+                    and_(rank == last_rank, name_col == last_name, id_col > last_id),
+                )
+            )
+        rows = self.session.execute(stmt.order_by(rank, name_col, id_col).limit(limit))
+        return [(r[0], int(r[1])) for r in rows]
 
     def _conditions(self, flt: OrganizationFilter) -> list[ColumnElement[bool]]:
         org = OrganizationRow

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz, process
 
 from tejido_registry.kit.text import STOPWORDS, name_key
-from tejido_registry.repository import OrganizationRepository
-from tejido_registry.schemas import LikelyDuplicate
+from tejido_registry.organizations.repository import OrganizationRepository
+from tejido_registry.organizations.schemas import LikelyDuplicate
 
 TOKEN_SIMILARITY = 80.0
 # Words so common in organization names (Spanish and English) that they say nothing about identity.
@@ -115,6 +115,10 @@ class DuplicateIndex:
     def __init__(self, threshold: float):
         self.threshold = threshold
         self._countries: dict[str, _CountryNames] = {}
+
+    def clear(self) -> None:
+        """Forget every loaded country (after a rolled-back batch, the names it added are gone)."""
+        self._countries = {}
 
     def _load(self, repo: OrganizationRepository, country: str) -> _CountryNames:
         if country not in self._countries:

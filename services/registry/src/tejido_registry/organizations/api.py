@@ -1,4 +1,5 @@
-"""HTTP routes of the organization registry: thin handlers over :class:`OrganizationService`."""
+"""HTTP routes of organizations: thin handlers over :class:`OrganizationService` (writes) and
+:class:`OrganizationQueries` (reads)."""
 
 from __future__ import annotations
 
@@ -11,26 +12,24 @@ from tejido_common.http import IfMatch, problem_responses, with_etag
 from tejido_common.identity import OPERATOR, ORG_EDITOR, REVIEWER, require_organization, require_role
 from tejido_registry.kit.http import if_match_versions as parse_if_match
 from tejido_registry.kit.types import UtcDateTime
-from tejido_registry.schemas import (
+from tejido_registry.organizations.queries import OrganizationQueries
+from tejido_registry.organizations.schemas import (
+    LIMIT_DOC,
     SECTIONS,
+    TIME_DOC,
     Organization,
     OrganizationCreate,
     OrganizationHistory,
     OrganizationPage,
     OrganizationPatch,
     People,
+    SearchQuery,
 )
-from tejido_registry.service import OrganizationService, SearchParams
+from tejido_registry.organizations.service import OrganizationService
 
 router = APIRouter(prefix="/v1/organizations", tags=["organizations"])
 PROBLEMS = problem_responses(400, 404, 409, 412, 413, 422)
 Many = list[str]
-# FastAPI cannot show the configured page_size_max here: the default is what the schema can promise.
-LIMIT_DOC = (
-    "page size; larger values are capped at the server's page_size_max (200 by default): "
-    "the page's limit field is the size used"
-)
-TIME_DOC = "; a time without offset (or a bare date) is read as UTC"
 
 
 def get_service(request: Request) -> OrganizationService:
@@ -38,7 +37,13 @@ def get_service(request: Request) -> OrganizationService:
     return service
 
 
+def get_queries(request: Request) -> OrganizationQueries:
+    queries: OrganizationQueries = request.app.state.organization_queries
+    return queries
+
+
 Service = Annotated[OrganizationService, Depends(get_service)]
+Queries = Annotated[OrganizationQueries, Depends(get_queries)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Organization, responses=PROBLEMS)
@@ -57,71 +62,16 @@ def register_organization(
     return with_etag(response, org)
 
 
-def search_params(
-    q: Annotated[
-        str | None, Query(max_length=200, description="words in names, aliases, acronym or mission")
-    ] = None,
-    actor_type: Annotated[Many, Query(description="repeat for several")] = [],  # noqa: B006
-    cso_subtype: Annotated[Many, Query()] = [],  # noqa: B006
-    government_level: Annotated[Many, Query()] = [],  # noqa: B006
-    country: Annotated[Many, Query(description="ISO 3166-1 alpha-2")] = [],  # noqa: B006
-    subdivision: Annotated[Many, Query(description="ISO 3166-2, also matches areas of operation")] = [],  # noqa: B006
-    program_area: Annotated[Many, Query(description="program code (HE1) or category (HE)")] = [],  # noqa: B006
-    social_indicator: Annotated[Many, Query()] = [],  # noqa: B006
-    population: Annotated[Many, Query()] = [],  # noqa: B006
-    language: Annotated[Many, Query(description="ISO 639-3")] = [],  # noqa: B006
-    offer_kind: Annotated[Many, Query()] = [],  # noqa: B006
-    need_kind: Annotated[Many, Query()] = [],  # noqa: B006
-    willing_to_cooperate: bool | None = None,
-    completeness_min: Annotated[int | None, Query(ge=0, le=100)] = None,
-    dd_band: Annotated[Many, Query(description="current due-diligence band")] = [],  # noqa: B006
-    status_: Annotated[Many, Query(alias="status", description="draft, active, archived")] = [],  # noqa: B006
-    modified_since: Annotated[
-        UtcDateTime | None,
-        Query(description="sync feed: changed at or after this time (includes archived)" + TIME_DOC),
-    ] = None,
-    identifier: Annotated[str | None, Query(description="SCHEME:ID")] = None,
-    sort: Annotated[
-        str, Query(description="created, name, updated or completeness; prefix - to reverse")
-    ] = "created",
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    limit: Annotated[int | None, Query(ge=1, le=1000, description=LIMIT_DOC)] = None,
-) -> SearchParams:
-    """The search query parameters, shared by search and export."""
-    return SearchParams(
-        q=q,
-        statuses=status_,
-        actor_types=actor_type,
-        cso_subtypes=cso_subtype,
-        government_levels=government_level,
-        countries=country,
-        subdivisions=subdivision,
-        program_areas=program_area,
-        social_indicators=social_indicator,
-        populations=population,
-        languages=language,
-        offer_kinds=offer_kind,
-        need_kinds=need_kind,
-        willing_to_cooperate=willing_to_cooperate,
-        completeness_min=completeness_min,
-        dd_bands=dd_band,
-        modified_since=modified_since,
-        identifier=identifier,
-        sort=sort,
-        cursor=cursor,
-        limit=limit,
-    )
-
-
-Search = Annotated[SearchParams, Depends(search_params)]
+# One pydantic model for every search parameter, shared by search and export.
+Search = Annotated[SearchQuery, Query()]
 
 
 @router.get("", response_model=OrganizationPage, responses=PROBLEMS)
-def search_organizations(service: Service, params: Search) -> JSONResponse:
+def search_organizations(queries: Queries, params: Search) -> JSONResponse:
     """Search and list organizations (archived ones only when asked for, or in the modified_since feed).
     Key people are never part of the results."""
     # The page is built from stored, already validated profiles: skip FastAPI's re-validation.
-    return JSONResponse(service.search(params))
+    return JSONResponse(queries.search(params))
 
 
 @router.post("/{org_id}:archive", response_model=Organization, responses=PROBLEMS)
@@ -133,13 +83,13 @@ def archive_organization(org_id: str, service: Service, response: Response) -> O
 @router.get("/{org_id}", response_model=Organization, responses=PROBLEMS)
 def get_organization(
     org_id: str,
-    service: Service,
+    queries: Queries,
     response: Response,
     as_of: Annotated[
         UtcDateTime | None, Query(description="the profile as it was at this time" + TIME_DOC)
     ] = None,
 ) -> Organization:
-    return with_etag(response, service.get(org_id, as_of=as_of))
+    return with_etag(response, queries.get(org_id, as_of=as_of))
 
 
 @router.patch("/{org_id}", response_model=Organization, responses=PROBLEMS)
@@ -155,20 +105,20 @@ def update_organization(
 @router.get("/{org_id}/history", response_model=OrganizationHistory, responses=PROBLEMS)
 def organization_history(
     org_id: str,
-    service: Service,
+    queries: Queries,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
     limit: Annotated[int | None, Query(ge=1, le=1000, description=LIMIT_DOC)] = None,
 ) -> OrganizationHistory:
     """Every change, newest first: version, who, when, and each field's old → new value."""
-    return service.history(org_id, cursor=cursor, limit=limit)
+    return queries.history(org_id, cursor=cursor, limit=limit)
 
 
 @router.get("/{org_id}/people", response_model=People, responses=PROBLEMS, tags=["restricted"])
-def get_people(org_id: str, service: Service, response: Response) -> People:
+def get_people(org_id: str, queries: Queries, response: Response) -> People:
     """Key people (restricted: for due-diligence reviewers; never in public reads, exports or search).
     The ETag is the organization's version, to send back in ``If-Match`` when replacing them."""
     require_roles_for_people(org_id, OPERATOR, REVIEWER, ORG_EDITOR)
-    people, version = service.get_people(org_id)
+    people, version = queries.get_people(org_id)
     response.headers["ETag"] = f'W/"{version}"'
     return people
 
@@ -186,8 +136,8 @@ def put_people(
 def _section_routes(section: str, model: type[Any]) -> None:
     """GET, PATCH (merge) and PUT (replace) of one profile section as its own sub-resource."""
 
-    def read(org_id: str, service: Service, response: Response) -> Any:
-        org = with_etag(response, service.get(org_id))
+    def read(org_id: str, queries: Queries, response: Response) -> Any:
+        org = with_etag(response, queries.get(org_id))
         return getattr(org, section)
 
     def patch(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -11,9 +10,10 @@ from fastapi.responses import StreamingResponse
 
 from tejido_common.http import problem_responses
 from tejido_common.problems import DomainError, field_error
-from tejido_registry.api import Search, Service
-from tejido_registry.bulk import BulkImporter, Format, ImportReport, export_rows, import_report
-from tejido_registry.bulk_stream import feed_importer
+from tejido_registry.organizations.api import Queries, Search, Service
+from tejido_registry.organizations.bulk.export import Format, export_rows
+from tejido_registry.organizations.bulk.importer import BulkImporter, ImportReport, import_report
+from tejido_registry.organizations.bulk.stream import feed_importer
 
 bulk_router = APIRouter(tags=["bulk"])
 PROBLEMS = problem_responses(400, 404, 413, 415, 422)
@@ -80,10 +80,10 @@ async def import_organizations(
 
 
 @bulk_router.get("/v1/organizations/imports/{import_id}", response_model=ImportReport, responses=PROBLEMS)
-def get_import(import_id: str, service: Service) -> ImportReport:
+def get_import(import_id: str, queries: Queries) -> ImportReport:
     """The durable report of an import: its state, the rows committed so far, every per-row error and,
     if it failed, why it stopped (re-send the rows after ``rows_committed``)."""
-    return import_report(service, import_id)
+    return import_report(queries.db, import_id)
 
 
 @bulk_router.get(
@@ -91,15 +91,17 @@ def get_import(import_id: str, service: Service) -> ImportReport:
     responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}, **PROBLEMS},
 )
 def export_organizations(
-    service: Service,
+    queries: Queries,
     params: Search,
     format: Annotated[Format, Query(description="csv or jsonl")] = "jsonl",
 ) -> StreamingResponse:
     """Export the organizations matching the search filters, streamed (key people are never exported)."""
-    service.search(replace(params, limit=1))  # reject bad filters with a problem before streaming starts
+    queries.search(
+        params.model_copy(update={"limit": 1})
+    )  # reject bad filters with a problem before streaming starts
     media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
     return StreamingResponse(
-        export_rows(service, params, format),
+        export_rows(queries, params, format),
         media_type=media,
         headers={"Content-Disposition": f'attachment; filename="organizations.{format}"'},
     )

@@ -6,6 +6,7 @@ stored section first and the merged section is validated again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
@@ -33,6 +34,7 @@ from tejido_registry.kit.types import (
     Name,
     Strict,
     Text,
+    UtcDateTime,
     code_of,
     unique,
 )
@@ -329,6 +331,9 @@ SECTIONS: dict[str, type[Section]] = {
 Status = Literal["draft", "active", "archived"]
 
 
+DD_BANDS = ("low", "medium", "significant", "high")
+
+
 class DueDiligenceSummary(BaseModel):
     """The current band as last published by the due-diligence service."""
 
@@ -379,8 +384,16 @@ class Organization(BaseModel):
     due_diligence: DueDiligenceSummary | None = None
 
 
+class SearchHit(Organization):
+    match: str | None = Field(
+        default=None,
+        description="with q: why it matched (exact name, exact alias, exact acronym, words of the name, "
+        "words of the alias, words in the mission or other texts)",
+    )
+
+
 class OrganizationPage(BaseModel):
-    items: list[Organization]
+    items: list[SearchHit]
     next_cursor: str | None = None
     limit: int
 
@@ -406,3 +419,104 @@ class LikelyDuplicate(BaseModel):
     matched_name: str
     score: float
     reason: str
+
+
+SORTS = ("created", "name", "updated", "completeness")
+# The configured page_size_max cannot appear in a static schema: the default is what it can promise.
+LIMIT_DOC = (
+    "page size; larger values are capped at the server's page_size_max (200 by default): "
+    "the page's limit field is the size used"
+)
+TIME_DOC = "; a time without offset (or a bare date) is read as UTC"
+
+
+def _sort(value: str | None) -> str | None:
+    if value is not None and value.lstrip("-") not in SORTS:
+        raise ValueError(f"expected one of {', '.join(SORTS)} (prefix - to reverse)")
+    return value
+
+
+def _upper(values: list[str]) -> list[str]:
+    return [v.strip().upper() for v in values]
+
+
+def _lower(values: list[str]) -> list[str]:
+    return [v.strip().lower() for v in values]
+
+
+def _each(check: Callable[[str], str]) -> AfterValidator:
+    """A repeated filter checked value by value with a profile field's own check; an error names the
+    parameter (not one repetition of it)."""
+    return AfterValidator(lambda values: [check(v) for v in values])
+
+
+def _kind(value: str) -> str:
+    return check_code("cooperation kind", value, taxonomy().cooperation_kinds)
+
+
+def _band(value: str) -> str:
+    return check_code("band", value, list(DD_BANDS))
+
+
+def _status(value: str) -> str:
+    return check_code("status", value, ["draft", "active", "archived"])
+
+
+Codes = list[str]
+
+
+def _identifier(value: str | None) -> str | None:
+    if value is not None:
+        _, sep, ident = value.partition(":")
+        if not sep or not ident.strip():
+            raise ValueError("expected SCHEME:ID, e.g. MX-RFC:ABC010101XYZ")
+    return value
+
+
+class SearchQuery(BaseModel):
+    """The query parameters of search and export, validated once with the profile's own field types
+    (an unknown code is a 422 naming the parameter). Countries, subdivisions and languages are only
+    normalized: an unknown one simply matches nothing."""
+
+    q: str | None = Field(
+        default=None,
+        max_length=200,
+        description="words in names, aliases, acronym or mission; without sort, results are ranked by "
+        "relevance (exact name, alias or acronym first, then names starting with the words, then the "
+        "rest) and each says why it matched (match)",
+    )
+    actor_type: Annotated[Codes, _each(_actor_type)] = Field(default=[], description="repeat for several")
+    cso_subtype: Annotated[Codes, _each(_cso_subtype)] = []
+    government_level: Annotated[Codes, _each(_government_level)] = []
+    country: Annotated[list[str], AfterValidator(_upper)] = Field(
+        default=[], description="ISO 3166-1 alpha-2"
+    )
+    subdivision: Annotated[list[str], AfterValidator(_upper)] = Field(
+        default=[], description="ISO 3166-2, also matches areas of operation"
+    )
+    program_area: Annotated[Codes, _each(_program_area)] = Field(
+        default=[], description="program code (HE1) or category (HE)"
+    )
+    social_indicator: Annotated[Codes, _each(_social_indicator)] = []
+    population: Annotated[Codes, _each(_population)] = []
+    language: Annotated[list[str], AfterValidator(_lower)] = Field(default=[], description="ISO 639-3")
+    offer_kind: Annotated[Codes, _each(_kind)] = []
+    need_kind: Annotated[Codes, _each(_kind)] = []
+    willing_to_cooperate: bool | None = None
+    completeness_min: int | None = Field(default=None, ge=0, le=100)
+    dd_band: Annotated[Codes, _each(_band)] = Field(default=[], description="current due-diligence band")
+    status: Annotated[Codes, _each(_status)] = Field(default=[], description="draft, active, archived")
+    modified_since: UtcDateTime | None = Field(
+        default=None,
+        description="sync feed: changed at or after this time (includes archived)" + TIME_DOC,
+    )
+    identifier: Annotated[str | None, AfterValidator(_identifier)] = Field(
+        default=None, description="SCHEME:ID"
+    )
+    sort: Annotated[str | None, AfterValidator(_sort)] = Field(
+        default=None,
+        description="created, name, updated or completeness; prefix - to reverse (default: relevance "
+        "with q, created without)",
+    )
+    cursor: str | None = Field(default=None, description="next_cursor of the previous page")
+    limit: int | None = Field(default=None, ge=1, le=1000, description=LIMIT_DOC)

@@ -1,5 +1,4 @@
-"""Bulk onboarding: import CSV or JSON Lines (streamed, validated row by row, upserted by identifier)
-and export the same formats.
+"""Bulk import of CSV or JSON Lines (streamed, validated row by row, upserted by identifier).
 
 A file is read as it arrives and imported in batches, one transaction per batch. Valid rows are
 imported; each bad row is reported with its row number, field and reason. A row whose identifier is
@@ -10,30 +9,33 @@ same file twice changes nothing the second time.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import gc
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
 
-from tejido_common.db import ROW_BUFFER, RowBuffer
+from tejido_common.db import Database
 from tejido_common.ids import new_id
 from tejido_common.problems import DomainError, NotFound, Unprocessable, field_error
-from tejido_registry.bulk_stream import StopImport
-from tejido_registry.duplicates import DuplicateIndex
-from tejido_registry.repository import ImportRepository, OrganizationRepository
-from tejido_registry.schemas import SECTIONS, OrganizationCreate
-from tejido_registry.service import LikelyDuplicates, OrganizationService, SearchParams
-from tejido_registry.tabular import HEADER, column_for, record_from_row, row_from_organization
+from tejido_registry.kit.uow import UnitOfWork
+from tejido_registry.organizations.bulk.export import Format
+from tejido_registry.organizations.bulk.stream import StopImport
+from tejido_registry.organizations.bulk.tabular import (
+    HEADER,
+    column_for,
+    record_from_row,
+    row_from_organization,
+)
+from tejido_registry.organizations.duplicates import DuplicateIndex
+from tejido_registry.organizations.repository import ImportRepository
+from tejido_registry.organizations.schemas import SECTIONS, OrganizationCreate
+from tejido_registry.organizations.service import BatchItem, BatchOutcome, OrganizationService
 
-Format = Literal["csv", "jsonl"]
 # Fields of an exported organization that the registry computes: ignored on import, so an export
 # can be edited and imported back.
 READ_ONLY_FIELDS = (
@@ -82,24 +84,12 @@ class ImportReport(BaseModel):
     warnings: list[str] = []
 
 
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """A batch allocates many short-lived objects and frees them all at its end: the cyclic garbage
-    collector walking them meanwhile is pure overhead (a large share of import time)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 @dataclass
 class ParsedRow:
     number: int  # 1-based data row (CSV: the header is row 0), as a spreadsheet user counts
     record: dict[str, Any] | None
     error: RowError | None = None
+    cells: dict[str, str] | None = None  # CSV: the row as written
 
 
 def parse_csv(lines: Iterable[str], report: ImportReport) -> Iterator[ParsedRow]:
@@ -131,7 +121,7 @@ def parse_csv(lines: Iterable[str], report: ImportReport) -> Iterator[ParsedRow]
         if None in row:  # more cells than header columns
             yield ParsedRow(number, None, RowError(row=number, field="row", reason="more cells than columns"))
             continue
-        yield ParsedRow(number, record_from_row(row))
+        yield ParsedRow(number, record_from_row(row), cells=row)
 
 
 def parse_jsonl(lines: Iterable[str]) -> Iterator[ParsedRow]:
@@ -243,161 +233,46 @@ class BulkImporter:
 
     def _import_batch(self, batch: list[ParsedRow]) -> None:
         self.report.total += len(batch)
-        valid: list[tuple[ParsedRow, OrganizationCreate]] = []
+        items: list[BatchItem] = []
         for parsed in batch:
             if parsed.error is not None or parsed.record is None:
                 self._fail(parsed.error or RowError(row=parsed.number, field="row", reason="empty row"))
                 continue
             try:
-                valid.append((parsed, OrganizationCreate.model_validate(parsed.record)))
+                payload = OrganizationCreate.model_validate(parsed.record)
             except ValidationError as exc:
                 self._fail(
                     *(self._row_error(parsed.number, err["loc"], str(err["msg"])) for err in exc.errors())
                 )
-        before = self.report.model_copy(update={"errors": list(self.report.errors)})
+                continue
+            items.append(BatchItem(parsed.number, payload, partial(_changes, parsed)))
         last_row = batch[-1].number
-        try:
-            with gc_paused(), self.service.db.session() as session:
-                counts = self._write_batch(session, valid)
-                # The report says what is committed: it is written in the batch's own transaction.
-                self._count(counts, last_row)
-                ImportRepository(session).save(self.report)
-        except IntegrityError:
-            # A concurrent writer took an identifier mid-batch: redo this batch row by row (from the
-            # report as it was before the batch).
-            self.report = before
-            self.dup_index = DuplicateIndex(self.service.duplicate_threshold)
-            counts = {"created": 0, "updated": 0, "unchanged": 0}
-            for parsed, payload in valid:
-                try:
-                    with self.service.db.session() as session:
-                        outcome = self._upsert(session, parsed, payload, None)
-                except IntegrityError:
-                    outcome = None
+
+        def record(uow: UnitOfWork, outcomes: list[BatchOutcome]) -> None:
+            # The report says what is committed: it is written in the batch's own transaction (from
+            # the report as it was before the batch: a batch redone item by item records again).
+            self.report = before.model_copy(update={"errors": list(before.errors)})
+            for outcome in outcomes:
+                if outcome.outcome is None:
                     self._fail(
-                        RowError(
-                            row=parsed.number,
-                            field=self._field("identity.identifiers"),
-                            reason="identifier registered concurrently by another request",
+                        *(
+                            RowError(row=outcome.number, field=self._field(e.field), reason=e.reason)
+                            for e in outcome.errors
                         )
                     )
-                if outcome:
-                    counts[outcome] += 1
-            self._count(counts, last_row)
-            with self.service.db.session() as session:
-                ImportRepository(session).save(self.report)
+                else:
+                    setattr(self.report, outcome.outcome, getattr(self.report, outcome.outcome) + 1)
+            self.report.rows_committed = last_row
+            ImportRepository(uow.session).save(self.report)
 
-    def _count(self, counts: dict[str, int], last_row: int) -> None:
-        self.report.created += counts["created"]
-        self.report.updated += counts["updated"]
-        self.report.unchanged += counts["unchanged"]
-        self.report.rows_committed = last_row
-
-    def _write_batch(
-        self, session: Session, valid: list[tuple[ParsedRow, OrganizationCreate]]
-    ) -> dict[str, int]:
-        """One transaction: new organizations and their derived rows are buffered and written with one
-        executemany per table at the end; identifier owners are looked up once for the whole batch."""
-        counts = {"created": 0, "updated": 0, "unchanged": 0}
-        buffer = RowBuffer()
-        session.info[ROW_BUFFER] = buffer
-        repo = OrganizationRepository(session)
-        owners = repo.owners_of_identifiers(
-            (i.scheme, i.id) for _, payload in valid for i in payload.identity.identifiers
-        )
-        with session.no_autoflush:
-            for parsed, payload in valid:
-                outcome = self._upsert(session, parsed, payload, owners)
-                if outcome:
-                    counts[outcome] += 1
-        buffer.flush(session)
-        del session.info[ROW_BUFFER]
-        return counts
-
-    def _upsert(
-        self,
-        session: Session,
-        parsed: ParsedRow,
-        payload: OrganizationCreate,
-        owners: dict[tuple[str, str], str] | None,
-    ) -> str | None:
-        """Create, update or leave unchanged the organization a row describes. ``owners`` (batch mode)
-        maps every identifier of the batch already registered to its organization and learns the ones
-        this row registers; without it identifiers are looked up in the database."""
-        repo = OrganizationRepository(session)
-        pairs = [(i.scheme, i.id) for i in payload.identity.identifiers]
-        if owners is None:
-            known = set(repo.owners_of_identifiers(pairs).values())
-        else:
-            known = {owners[p] for p in pairs if p in owners}
-        if len(known) > 1:
-            self._fail(
-                RowError(
-                    row=parsed.number,
-                    field=self._field("identity.identifiers"),
-                    reason="the identifiers belong to different organizations",
-                )
-            )
-            return None
-        owner = (
-            known.pop()
-            if known
-            else self.dup_index.exact(repo, payload.where.country, payload.identity.legal_name)
-        )
-        # A row refused half-way (e.g. its event is too large) must leave nothing in the batch.
-        staged: RowBuffer | None = session.info.get(ROW_BUFFER)
-        mark = staged.checkpoint() if staged is not None else None
+        before = self.report.model_copy(update={"errors": list(self.report.errors)})
         try:
-            if owner is None:
-                org = self.service.create_in(
-                    session,
-                    payload,
-                    self.dup_index,
-                    self.allow_duplicates,
-                    identifiers_checked=owners is not None,
-                )
-                if owners is not None:
-                    owners.update(dict.fromkeys(pairs, org.id))
-                return "created"
-            buffer: RowBuffer | None = session.info.get(ROW_BUFFER)
-            if buffer is not None and buffer.rows:
-                buffer.flush(session)  # the organization may have been created earlier in this batch
-                session.flush()
-            row = repo.get(owner)
-            if row is None or row.status == "archived":
-                self._fail(
-                    RowError(
-                        row=parsed.number,
-                        field=self._field("identity.identifiers"),
-                        reason=f"organization {owner} is archived",
-                    )
-                )
-                return None
-            changes = {k: v for k, v in (parsed.record or {}).items() if k in SECTIONS or k == "status"}
-            with session.begin_nested():  # undone alone if this row's update is refused
-                _, changed = self.service.update_in(session, row, changes, dup_index=self.dup_index)
-            if changed and owners is not None:
-                owners.update(dict.fromkeys(pairs, owner))
-            return "updated" if changed else "unchanged"
-        except LikelyDuplicates as exc:
-            dup = exc.duplicates[0]
-            self._fail(
-                RowError(
-                    row=parsed.number,
-                    field=self._field("identity.legal_name"),
-                    reason=f"likely duplicate of {dup.legal_name!r} ({dup.id}): {dup.reason}",
-                )
+            self.service.upsert_batch(
+                items, self.dup_index, allow_duplicates=self.allow_duplicates, on_commit=record
             )
-        except DomainError as exc:
-            if staged is not None and mark is not None:
-                staged.rollback(mark)
-            self._fail(
-                *(
-                    RowError(row=parsed.number, field=self._field(err.field), reason=err.reason)
-                    for err in exc.errors or [field_error(["row"], exc.detail)]
-                )
-            )
-        return None
+        except BaseException:
+            self.report = before  # nothing of this batch was committed
+            raise
 
     def _field(self, dotted: str) -> str:
         return column_for(tuple(dotted.split("."))) if self.format == "csv" else dotted
@@ -408,40 +283,23 @@ class BulkImporter:
         return RowError(row=number, field=name, reason=reason)
 
 
-def export_rows(service: OrganizationService, params: SearchParams, fmt: Format) -> Iterator[str]:
-    """Stream the organizations matching ``params`` page by page (never key people)."""
-    if fmt == "csv":
-        yield _csv_line(HEADER)
-    params.limit = service.page_size_max
-    while True:
-        page = service.search(params)
-        for org in page["items"]:
-            if fmt == "csv":
-                row = row_from_organization(org)
-                yield _csv_line([row[h] for h in HEADER])
-            else:
-                yield json.dumps(org, ensure_ascii=False) + "\n"
-        if not page["next_cursor"]:
-            return
-        params.cursor = page["next_cursor"]
+def _changes(parsed: ParsedRow, stored: dict[str, Any]) -> dict[str, Any]:
+    """The sections a row changes in the organization it matches (``stored``: its public profile)."""
+    if parsed.cells is not None:
+        # A cell equal to what an export of the stored profile writes leaves that field as it is: the
+        # flat form cannot carry everything (offer descriptions …), so exporting, editing a few cells
+        # and importing changes exactly those cells.
+        exported = row_from_organization(stored)
+        record = record_from_row(
+            {k: v for k, v in parsed.cells.items() if k in exported and exported[k] != v}
+        )
+    else:
+        record = parsed.record or {}
+    return {k: v for k, v in record.items() if k in SECTIONS or k == "status"}
 
 
-class _Line:
-    def __init__(self) -> None:
-        self.value = ""
-
-    def write(self, text: str) -> None:
-        self.value += text
-
-
-def _csv_line(cells: list[str]) -> str:
-    out = _Line()
-    csv.writer(out).writerow(cells)
-    return out.value
-
-
-def import_report(service: OrganizationService, import_id: str) -> ImportReport:
-    with service.db.read_session() as session:
+def import_report(db: Database, import_id: str) -> ImportReport:
+    with db.read_session() as session:
         row = ImportRepository(session).get(import_id)
         if row is None:
             raise NotFound(f"import {import_id} does not exist")

@@ -1,0 +1,56 @@
+"""The explicit unit of work of the registry's writes: one transaction's session, the events it stages
+in the outbox, and (bulk imports) the rows it buffers for one executemany per table.
+
+``tejido_common``'s ``add_event`` and ``insert_rows`` still keep their markers in ``session.info``;
+this object is the one place that sets and reads them, so no service code touches those flags."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from sqlalchemy import Table
+from sqlmodel import Session, SQLModel
+
+from tejido_common.db import ROW_BUFFER, Database, RowBuffer
+from tejido_common.events import Envelope
+from tejido_common.outbox import add_event
+
+
+class UnitOfWork:
+    def __init__(self, session: Session, buffer: RowBuffer | None = None):
+        self.session = session
+        self.buffer = buffer
+
+    @classmethod
+    @contextlib.contextmanager
+    def begin(cls, db: Database, *, buffered: bool = False) -> Iterator[UnitOfWork]:
+        """A transaction, committed when the block ends without an exception. ``buffered``: new rows
+        are collected and written table by table at the end (or at :meth:`flush`)."""
+        with db.session() as session:
+            uow = cls(session, RowBuffer() if buffered else None)
+            if uow.buffer is not None:
+                session.info[ROW_BUFFER] = uow.buffer
+            try:
+                with session.no_autoflush if buffered else contextlib.nullcontext():
+                    yield uow
+                uow.flush()
+            finally:
+                session.info.pop(ROW_BUFFER, None)
+
+    def add_event(self, envelope: Envelope, aggregate_id: str) -> None:
+        """Stage an event: relayed only if this unit of work commits."""
+        add_event(self.session, envelope, aggregate_id=aggregate_id)
+
+    def flush(self) -> None:
+        """Write the buffered rows now (e.g. before reading an organization created earlier in the
+        same batch)."""
+        if self.buffer is not None and self.buffer.rows:
+            self.buffer.flush(self.session)
+            self.session.flush()
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a SQLModel table class (SQLModel does not type ``__table__``)."""
+    table: Table = getattr(model, "__table__")  # noqa: B009
+    return table
