@@ -197,8 +197,8 @@ class MatchingEngine:
             diversity=bool(req.get("diversity", True)),
         )
         weights = self.weights[mode]
-        ranked = rank(self.index, q, weights)
         offset, limit = int(req.get("offset", 0)), int(req.get("limit", 20))
+        ranked = rank(self.index, q, weights, depth=offset + limit)
         items = []
         for pos in range(offset, min(offset + limit, len(ranked.rows))):
             row = int(ranked.rows[pos])

@@ -8,6 +8,7 @@ inverted lists (code → rows), so a requester's codes select the matching rows 
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -105,6 +106,8 @@ class CandidateIndex:
         self.partners: dict[str, set[str]] = defaultdict(set)
         self.track_count: dict[str, int] = defaultdict(int)
         self.changes = 0  # bumped on every change: lets callers see the model moved
+        # Above this many candidates after the filters, a candidate stage narrows them before scoring.
+        self.exact_limit = 100_000
         self._grow(capacity)
 
     # -- storage -------------------------------------------------------------------------------
@@ -137,6 +140,9 @@ class CandidateIndex:
         self.emb = grow(g("emb"), (capacity, len(SLOTS), DIM), np.float32)
         self.has_emb = grow(g("has_emb"), (capacity,), np.bool_)
         self.track = grow(g("track"), (capacity,), np.float32)
+        # Tie-break on equal scores from the organization id, so every worker orders ties alike
+        # whatever order its rows were loaded in.
+        self.tiebreak = grow(g("tiebreak"), (capacity,), np.float64)
         self.capacity = capacity
 
     def _row(self, organization_id: str) -> int:
@@ -149,6 +155,8 @@ class CandidateIndex:
         self.size += 1
         self.ids.append(organization_id)
         self.row_of[organization_id] = row
+        digest = hashlib.blake2b(organization_id.encode(), digest_size=8).digest()
+        self.tiebreak[row] = int.from_bytes(digest, "big") / 2**64
         self.profiles.append(None)
         self.records.append(None)
         self.bands.append(None)
