@@ -102,6 +102,7 @@ class CandidateIndex:
             "actor_types": defaultdict(set),
         }
         self.bm25 = Bm25Index()
+        self._arrays: dict[tuple[str, str], npt.NDArray[np.int64]] = {}
         self.alliances: dict[str, AllianceRecord] = {}
         self.partners: dict[str, set[str]] = defaultdict(set)
         self.track_count: dict[str, int] = defaultdict(int)
@@ -137,7 +138,12 @@ class CandidateIndex:
         self.lend = grow(g("lend"), (capacity, len(v["legitimacy"])), np.float32)
         self.lat = grow(g("lat"), (capacity,), np.float32, np.nan)
         self.lon = grow(g("lon"), (capacity,), np.float32, np.nan)
-        self.emb = grow(g("emb"), (capacity, len(SLOTS), DIM), np.float32)
+        # One contiguous matrix per text slot: a query is one matrix-vector product over all rows.
+        old_vectors: list[F32] = [] if first else self.slot_vectors
+        self.slot_vectors: list[F32] = [
+            grow(old_vectors[s] if old_vectors else None, (capacity, DIM), np.float32)
+            for s in range(len(SLOTS))
+        ]
         self.has_emb = grow(g("has_emb"), (capacity,), np.bool_)
         self.track = grow(g("track"), (capacity,), np.float32)
         # Tie-break on equal scores from the organization id, so every worker orders ties alike
@@ -225,12 +231,12 @@ class CandidateIndex:
         places = frozenset(p.places())
         self.places[row] = places
         for code in places:
-            self.inverted["places"][code].add(row)
+            self._index_code("places", code, row)
         for code in p.where.languages:
-            self.inverted["languages"][code].add(row)
+            self._index_code("languages", code, row)
         for m in p.purpose.working_methods:
-            self.inverted["methods"][norm_method(m)].add(row)
-        self.inverted["actor_types"][p.identity.actor_type].add(row)
+            self._index_code("methods", norm_method(m), row)
+        self._index_code("actor_types", p.identity.actor_type, row)
         self._set_lend(row)
         texts = profile_texts(p)
         self.bm25.set_doc(row, f"{p.name}. {texts.purpose}. {texts.gives}")
@@ -240,12 +246,12 @@ class CandidateIndex:
 
     def _unindex(self, row: int, p: Profile) -> None:
         for code in self.places[row]:
-            self.inverted["places"][code].discard(row)
+            self._index_code("places", code, row, add=False)
         for code in p.where.languages:
-            self.inverted["languages"][code].discard(row)
+            self._index_code("languages", code, row, add=False)
         for m in p.purpose.working_methods:
-            self.inverted["methods"][norm_method(m)].discard(row)
-        self.inverted["actor_types"][p.identity.actor_type].discard(row)
+            self._index_code("methods", norm_method(m), row, add=False)
+        self._index_code("actor_types", p.identity.actor_type, row, add=False)
 
     def _set_lend(self, row: int) -> None:
         p = self.profiles[row]
@@ -259,7 +265,9 @@ class CandidateIndex:
         row = self.row_of.get(organization_id)
         if row is None:
             return
-        self.emb[row] = vectors.reshape(len(SLOTS), DIM)
+        matrix = vectors.reshape(len(SLOTS), DIM)
+        for slot in range(len(SLOTS)):
+            self.slot_vectors[slot][row] = matrix[slot]
         self.has_emb[row] = True
         self.changes += 1
 
@@ -289,13 +297,32 @@ class CandidateIndex:
                 self._set_lend(row)
 
     # -- lookups -------------------------------------------------------------------------------
+    def _index_code(self, kind: str, code: str, row: int, add: bool = True) -> None:
+        if add:
+            self.inverted[kind][code].add(row)
+        else:
+            self.inverted[kind][code].discard(row)
+        self._arrays.pop((kind, code), None)
+
+    def _rows_array(self, kind: str, code: str) -> npt.NDArray[np.int64] | None:
+        """The rows of one code as an array, kept until the code's rows change (``spa`` holds
+        nearly every row: rebuilding it per request would cost more than the scoring)."""
+        key = (kind, code)
+        cached = self._arrays.get(key)
+        if cached is None:
+            rows = self.inverted[kind].get(code)
+            if not rows:
+                return None
+            cached = np.fromiter(rows, dtype=np.int64, count=len(rows))
+            self._arrays[key] = cached
+        return cached
+
     def rows_with(self, kind: str, codes: set[str] | list[str]) -> npt.NDArray[np.bool_]:
         mask = np.zeros(self.size, dtype=np.bool_)
-        table = self.inverted[kind]
         for code in codes:
-            rows = table.get(code)
-            if rows:
-                mask[np.fromiter(rows, dtype=np.int64, count=len(rows))] = True
+            rows = self._rows_array(kind, code)
+            if rows is not None:
+                mask[rows] = True
         return mask
 
     def profile_of(self, organization_id: str) -> Profile | None:
@@ -306,7 +333,11 @@ class CandidateIndex:
         row = self.row_of.get(organization_id)
         if row is None or not self.has_emb[row]:
             return None
-        return self.emb[row]
+        return np.stack([self.slot_vectors[s][row] for s in range(len(SLOTS))])
+
+    def vectors(self, slot: int) -> F32:
+        """Every row's vector of one text slot (a view: no copy)."""
+        return self.slot_vectors[slot][: self.size]
 
 
 def is_blocked(record: Candidate) -> bool:
