@@ -120,6 +120,12 @@ def test_errors_name_the_field(registry: RunningRegistry, matching: RunningMatch
         "/v1/matches:search", json={"need": "microcrédito", "place": {"subdivision": "ZZ-99"}}
     )
     assert search.status_code == 422 and search.json()["errors"][0]["field"] == "place.subdivision"
+    search = matching.client.post("/v1/matches:search", json={"need": "microcrédito", "place": "MX-SON"})
+    assert (
+        search.status_code == 200 and search.json()["items"][0]["candidate"]["name"] == "Microcréditos Sonora"
+    )
+    search = matching.client.post("/v1/matches:search", json={"need": "microcrédito", "place": "QQ"})
+    assert search.status_code == 422 and search.json()["errors"][0]["field"] == "place.country"
 
 
 def test_feedback_dismissal_and_acceptance_rates(
