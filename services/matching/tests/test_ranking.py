@@ -279,3 +279,26 @@ def test_track_record_and_shared_partners_raise_trust() -> None:
     assert items["Con historial"]["features"]["trust"] > items["Nueva"]["features"]["trust"]
     assert items["Con historial"]["evidence"]["trust"]["shared_partners"] == [partner["id"]]
     assert items["Con historial"]["evidence"]["trust"]["earlier_alliances"] == 1
+
+
+def test_a_blocking_flag_hides_a_candidate_and_lifting_it_brings_it_back() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tejido_matching.testing import event
+
+    flagged = org("Con bandera", subdivisions=["MX-SON"])
+    engine = engine_with(REQUESTER, flagged)
+    now = datetime.now(UTC)
+
+    def flag(level: str, at: datetime, **extra: Any) -> Any:
+        data = {"organization_id": flagged["id"], "level": level, "changed_at": at.isoformat(), **extra}
+        return event("duediligence.flag.changed.v1", data)
+
+    engine.apply(flag("red", now, blocking=True))
+    assert ids(engine.handle({"organization_id": REQUESTER["id"]})) == []
+    shown = engine.handle({"organization_id": REQUESTER["id"], "include_blocked": True})["items"]
+    assert shown[0]["candidate"]["blocked_reasons"] == ["blocking_flag"]
+    engine.apply(flag("yellow", now - timedelta(hours=1), blocking=False))  # older: ignored
+    assert ids(engine.handle({"organization_id": REQUESTER["id"]})) == []
+    engine.apply(flag("yellow", now + timedelta(hours=1), blocking=False))
+    assert ids(engine.handle({"organization_id": REQUESTER["id"]})) == ["Con bandera"]

@@ -94,7 +94,8 @@ class MatchingEngine:
                 self.on_profile_change(org, record.texts_hash)
             return True
         if t in handlers.DUEDILIGENCE_HANDLERS:
-            record = handlers.apply_rating(self._copy(str(envelope.data["organization_id"])), envelope)
+            apply = handlers.apply_flag if t == "duediligence.flag.changed.v1" else handlers.apply_rating
+            record = apply(self._copy(str(envelope.data["organization_id"])), envelope)
             if record is None:
                 return False
             self.index.upsert(record)
