@@ -180,11 +180,10 @@ class CandidateIndex:
         self.band_conf[row] = record.band_confidence or 0.0
         self.blocked[row] = is_blocked(record)
         old = self.profiles[row]
-        profile = read_profile(record.profile) if record.profile is not None else None
-        if profile is not None and (old is None or old.version != profile.version):
-            self._set_profile(row, profile)
-        elif profile is None:
+        if record.profile is None:
             self.rankable[row] = False
+        elif old is None or old.version != record.version:  # a rating or flag leaves the profile as is
+            self._set_profile(row, read_profile(record.profile))
         if embeddings is not None:
             self.set_embeddings(record.organization_id, embeddings)
         return row
