@@ -1,4 +1,4 @@
-"""``python -m bench {import,search,all,data}``: see bench/README.md."""
+"""``python -m bench {import,search,all,matching,data}``: see bench/README.md."""
 
 from __future__ import annotations
 
@@ -77,6 +77,15 @@ def main(argv: list[str] | None = None) -> int:
     p_gateway.add_argument("--concurrency", type=int, default=4, help="client threads")
     p_gateway.add_argument("--seconds", type=float, default=8.0, help="measured seconds per round and path")
     p_gateway.add_argument("--rounds", type=int, default=3, help="alternating rounds (direct, gateway)")
+    p_matching = sub.add_parser("matching", help="matching quality and speed (see bench/matching_bench.py)")
+    p_matching.add_argument("--orgs", type=int, nargs="+", default=[10_000, 100_000])
+    p_matching.add_argument("--requests", type=int, default=300, help="measured rank requests per size")
+    p_matching.add_argument(
+        "--distractors", type=int, default=500, help="generated profiles added to the pool"
+    )
+    p_matching.add_argument("--updates", type=int, default=30, help="registry updates timed end to end")
+    p_matching.add_argument("--no-model", action="store_true", help="skip the embedding model")
+    p_matching.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p_data = sub.add_parser("data", help="write the generated organizations to a CSV file (no benchmark)")
     p_data.add_argument("--rows", type=int, default=10_000)
     p_data.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -93,6 +102,17 @@ def main(argv: list[str] | None = None) -> int:
         gateway = run_gateway(args.concurrency, args.seconds, args.rounds)
         print_gateway(gateway)
         print(f"\nresults: {write_results('gateway', vars(args), {'gateway': gateway})}")
+        return 0
+
+    if args.command == "matching":
+        import tejido_matching  # noqa: F401  (first: limits BLAS to one thread before numpy loads)
+        from bench.matching_bench import print_matching, run_matching
+
+        matching = run_matching(
+            args.orgs, args.requests, args.seed, args.distractors, not args.no_model, args.updates
+        )
+        print_matching(matching)
+        print(f"\nresults: {write_results('matching', vars(args), {'matching': matching})}")
         return 0
 
     backends = _backends(args)

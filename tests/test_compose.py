@@ -64,7 +64,7 @@ def _depends(service: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_every_service_is_defined(services: dict[str, dict[str, Any]]) -> None:
-    assert set(services) == set(INFRA) | set(NATS_NODES) | set(APP_PORTS)
+    assert set(services) == set(INFRA) | set(NATS_NODES) | set(APP_PORTS) | {"matching-worker"}
 
 
 def test_nats_runs_jetstream_with_a_volume_and_healthcheck(services: dict[str, dict[str, Any]]) -> None:
@@ -173,6 +173,18 @@ def test_matching_can_be_scaled(services: dict[str, dict[str, Any]]) -> None:
     assert int(_with_defaults(str(matching["deploy"]["replicas"]))) >= 1
     assert "container_name" not in matching
     assert not matching.get("ports")
+
+
+def test_matching_workers_are_a_separate_scalable_service(services: dict[str, dict[str, Any]]) -> None:
+    worker = services["matching-worker"]
+    assert _words(worker["command"])[-2:] == ["-m", "tejido_matching.workers"]
+    importlib.import_module("tejido_matching.workers.__main__")
+    assert int(_with_defaults(str(worker["deploy"]["replicas"]))) >= 1
+    assert not worker.get("ports") and "container_name" not in worker
+    env, api_env = _env(worker), _env(services["matching"])
+    assert env["TEJIDO_MATCHING_DATABASE_URL"] == api_env["TEJIDO_MATCHING_DATABASE_URL"]
+    assert env["TEJIDO_MATCHING_NATS_URL"] == api_env["TEJIDO_MATCHING_NATS_URL"]
+    assert api_env["TEJIDO_MATCHING_EMBEDDED_WORKER"] == "false"
 
 
 def test_dockerfile_builds_the_locked_workspace() -> None:

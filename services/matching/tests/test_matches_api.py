@@ -3,14 +3,15 @@ events and answers over real HTTP (ranking in its in-process worker, reached ove
 
 from __future__ import annotations
 
-import json
+import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
 import nats
+import pytest
 
 from tejido_common.testing import wait_until
-from tejido_matching.testing import RunningMatching, org, rating_event, registry_body
+from tejido_matching.testing import RunningMatching, event, org, rating_event, registry_body
 from tejido_registry.testing import RunningRegistry
 
 
@@ -120,6 +121,12 @@ def test_errors_name_the_field(registry: RunningRegistry, matching: RunningMatch
         "/v1/matches:search", json={"need": "microcrédito", "place": {"subdivision": "ZZ-99"}}
     )
     assert search.status_code == 422 and search.json()["errors"][0]["field"] == "place.subdivision"
+    search = matching.client.post("/v1/matches:search", json={"need": "microcrédito", "place": "MX-SON"})
+    assert (
+        search.status_code == 200 and search.json()["items"][0]["candidate"]["name"] == "Microcréditos Sonora"
+    )
+    search = matching.client.post("/v1/matches:search", json={"need": "microcrédito", "place": "QQ"})
+    assert search.status_code == 422 and search.json()["errors"][0]["field"] == "place.country"
 
 
 def test_feedback_dismissal_and_acceptance_rates(
@@ -167,27 +174,34 @@ def test_feedback_dismissal_and_acceptance_rates(
     assert stats["not_relevant_reasons"] == {"no ofrece lo que necesitamos": 1}
 
 
-def test_high_risk_rating_removes_a_candidate_within_seconds(
-    registry: RunningRegistry, matching: RunningMatching
+@pytest.mark.parametrize("blocking", ["high_risk", "blocking_flag"])
+def test_a_blocked_organization_disappears_within_seconds(
+    registry: RunningRegistry, matching: RunningMatching, blocking: str
 ) -> None:
     requester = register(registry, REQUESTER)
     risky = register(registry, SONORA_MICRO)
     ready_with(matching, requester, 1)
+    if blocking == "high_risk":
+        env = rating_event(risky, "high", rated_at=datetime.now(UTC))
+    else:  # a red flag (e.g. after a confirmed screening hit)
+        data = {
+            "organization_id": risky,
+            "level": "red",
+            "blocking": True,
+            "changed_at": datetime.now(UTC).isoformat(),
+        }
+        env = event("duediligence.flag.changed.v1", data, subject=f"organization/{risky}")
 
     async def publish() -> None:
         nc = await nats.connect(matching.settings.nats_url)
-        env = rating_event(risky, "high", rated_at=datetime.now(UTC))
         await nc.jetstream().publish(env.type, env.to_bytes(), headers={"Nats-Msg-Id": env.id})
         await nc.close()
-
-    import asyncio
 
     asyncio.run(publish())
     wait_until(
         lambda: "Microcréditos Sonora" not in names(matches(matching, organization_id=requester).json()),
         timeout=5,
-        message="high-risk candidate gone",
+        message="blocked candidate gone",
     )
     shown = matches(matching, organization_id=requester, include_blocked="true").json()
-    assert shown["items"][0]["candidate"]["blocked_reasons"] == ["high_risk"]
-    assert json.dumps(shown)  # serializable problem-free
+    assert shown["items"][0]["candidate"]["blocked_reasons"] == [blocking]

@@ -8,10 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
 from tejido_common.natsserver import NatsServer
 from tejido_common.testing import DatabaseTarget, wait_until
+from tejido_matching.candidates.models import Candidate
 from tejido_matching.testing import RunningMatching, matching_settings, org, registry_body, running_matching
+from tejido_matching.workers.worker import MatchingWorker
 from tejido_registry.testing import RunningRegistry
 
 ENGLISH_MICROFINANCE = org(
@@ -68,6 +71,16 @@ def test_spanish_need_finds_english_profile(
     assert first_name(page) == "Women's Microfinance Initiative"
     top, rest = page["items"][0], page["items"][1:]
     assert all(top["features"]["complementarity"] > r["features"]["complementarity"] for r in rest)
+
+    # The vectors are kept with the read model: a new worker restores them and embeds nothing again.
+    db = matching_with_model.app.state.runtime.db
+    with db.read_session() as session:
+        stored = list(session.exec(select(Candidate)).all())
+    assert all(c.embedded_hash == c.texts_hash and len(c.embeddings or b"") == 3 * 512 * 4 for c in stored)
+    fresh = MatchingWorker(matching_with_model.settings, db, name="fresh")
+    fresh.restore()
+    assert fresh.embeddings is not None and fresh.embeddings.pending == 0
+    assert all(fresh.engine.index.has_emb[: fresh.engine.index.size])
 
 
 def test_spanish_requester_needs_rank_an_english_offer_first(

@@ -232,3 +232,73 @@ def test_diversity_rerank_lifts_a_different_candidate_above_near_copies() -> Non
     assert plain.index("Universidad distinta") > 3
     assert diverse.index("Universidad distinta") < plain.index("Universidad distinta")
     assert sorted(plain) == sorted(diverse)
+
+
+def alliance_event(alliance_id: str, parties: list[str], stage: str = "prospecting", version: int = 1) -> Any:
+    from tejido_matching.testing import event
+
+    return event(
+        "registry.alliance.created.v1",
+        {
+            "alliance": {
+                "id": alliance_id,
+                "version": version,
+                "stage": stage,
+                "name": "Alianza",
+                "parties": [{"organization_id": p, "role": "executor"} for p in parties],
+            }
+        },
+    )
+
+
+def test_alliance_mode_looks_for_what_no_party_supplies_and_excludes_the_parties() -> None:
+    a = org("OSC A", subdivisions=["MX-SON"], needs=[("funding", "fondos"), ("training", "capacitación")])
+    b = org("OSC B", subdivisions=["MX-SON"], offers=[("training", "capacitación")])
+    foundation = org(
+        "Fundación", actor_type="private_foundation", subdivisions=["MX-SON"], offers=[("funding", "fondos")]
+    )
+    trainer = org("Capacitadora", subdivisions=["MX-SON"], offers=[("training", "capacitación")])
+    engine = engine_with(a, b, foundation, trainer)
+    engine.apply(alliance_event("al-1", [a["id"], b["id"]]))
+    result = engine.handle({"alliance_id": "al-1", "mode": "alliance"})
+    assert ids(result) == ["Fundación", "Capacitadora"]
+    top = result["items"][0]
+    assert top["features"]["sector_diversity"] == 1.0
+    assert top["features"]["complementarity"] > result["items"][1]["features"]["complementarity"]
+    assert engine.handle({"alliance_id": "nope", "mode": "alliance"})["error"]["field"] == "alliance_id"
+
+
+def test_track_record_and_shared_partners_raise_trust() -> None:
+    partner = org("Socia común", subdivisions=["MX-SON"])
+    veteran = org("Con historial", subdivisions=["MX-SON"])
+    newcomer = org("Nueva", subdivisions=["MX-SON"])
+    engine = engine_with(REQUESTER, partner, veteran, newcomer)
+    engine.apply(alliance_event("al-1", [REQUESTER["id"], partner["id"]], stage="established"))
+    engine.apply(alliance_event("al-2", [veteran["id"], partner["id"]], stage="concluded"))
+    items = {i["candidate"]["name"]: i for i in engine.handle({"organization_id": REQUESTER["id"]})["items"]}
+    assert items["Con historial"]["features"]["trust"] > items["Nueva"]["features"]["trust"]
+    assert items["Con historial"]["evidence"]["trust"]["shared_partners"] == [partner["id"]]
+    assert items["Con historial"]["evidence"]["trust"]["earlier_alliances"] == 1
+
+
+def test_a_blocking_flag_hides_a_candidate_and_lifting_it_brings_it_back() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tejido_matching.testing import event
+
+    flagged = org("Con bandera", subdivisions=["MX-SON"])
+    engine = engine_with(REQUESTER, flagged)
+    now = datetime.now(UTC)
+
+    def flag(level: str, at: datetime, **extra: Any) -> Any:
+        data = {"organization_id": flagged["id"], "level": level, "changed_at": at.isoformat(), **extra}
+        return event("duediligence.flag.changed.v1", data)
+
+    engine.apply(flag("red", now, blocking=True))
+    assert ids(engine.handle({"organization_id": REQUESTER["id"]})) == []
+    shown = engine.handle({"organization_id": REQUESTER["id"], "include_blocked": True})["items"]
+    assert shown[0]["candidate"]["blocked_reasons"] == ["blocking_flag"]
+    engine.apply(flag("yellow", now - timedelta(hours=1), blocking=False))  # older: ignored
+    assert ids(engine.handle({"organization_id": REQUESTER["id"]})) == []
+    engine.apply(flag("yellow", now + timedelta(hours=1), blocking=False))
+    assert ids(engine.handle({"organization_id": REQUESTER["id"]})) == ["Con bandera"]

@@ -93,6 +93,8 @@ class LauncherConfig(BaseSettings):
     startup_timeout: float = Field(default=90.0, gt=0)
     # How long each process gets to stop after SIGTERM before it is killed.
     stop_timeout: float = Field(default=10.0, gt=0)
+    # Separate matching worker processes (ranking over NATS); 0: the matching API ranks in-process.
+    matching_workers: int = Field(default=0, ge=0, le=64)
 
     @field_validator("log_level")
     @classmethod
@@ -158,6 +160,8 @@ class LauncherConfig(BaseSettings):
         }
         if component.has_database:
             values["nats_url"] = nats_url
+            if component.name == "matching" and self.matching_workers > 0:
+                values["embedded_worker"] = "false"
             if self.database_url:
                 values["database_url"] = self.database_url
         if component.name == "gateway":

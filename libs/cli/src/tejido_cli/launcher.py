@@ -263,6 +263,33 @@ def start_component(
     return Child(component, cfg.url_of(component), log_path, offset, process)
 
 
+def start_matching_worker(cfg: LauncherConfig, number: int, nats_url: str) -> Child:
+    """One matching worker process (``python -m tejido_matching.workers``), logging to its own file."""
+    matching = next(c for c in COMPONENTS if c.name == "matching")
+    name = f"matching-worker-{number}"
+    env = {
+        **os.environ,
+        **cfg.component_env(matching, nats_url),
+        "TEJIDO_MATCHING_WORKER_NAME": name,
+        "PYTHONUNBUFFERED": "1",
+    }
+    log_path = cfg.logs_dir / f"{name}.log"
+    log, offset = _open_log(log_path)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tejido_matching.workers"],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
+    finally:
+        log.close()
+    return Child(matching, f"nats:matching.rank.{name}", log_path, offset, process)
+
+
 # -- demo data ---------------------------------------------------------------------------------------
 
 
@@ -510,6 +537,11 @@ class Launcher:
         self._write_state(nats_url)
         if not self._wait_ready():
             return False
+        # Workers answer over NATS, not HTTP: started once the services are ready, watched like them.
+        for number in range(1, cfg.matching_workers + 1):
+            self.children.append(start_matching_worker(cfg, number, nats_url))
+        if cfg.matching_workers:
+            self.out.print(f"  {cfg.matching_workers} matching worker(s) started")
 
         if cfg.demo_data and cfg.demo_marker.exists():
             marker = escape(str(cfg.demo_marker))

@@ -100,9 +100,19 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="the key's id, e.g. k
 
 
 @app.command()
-def up() -> None:
+def up(
+    matching_workers: Annotated[
+        int | None,
+        typer.Option(
+            min=0, max=64, help="separate matching worker processes (default 0: ranking in the API)"
+        ),
+    ] = None,
+) -> None:
     """Start NATS, every service and the gateway; load the demo data once; Ctrl-C stops everything."""
-    raise typer.Exit(Launcher(load_config()).run())
+    cfg = load_config()
+    if matching_workers is not None:
+        cfg.matching_workers = matching_workers
+    raise typer.Exit(Launcher(cfg).run())
 
 
 @app.command()

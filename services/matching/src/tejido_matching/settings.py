@@ -26,5 +26,7 @@ class MatchingSettings(ServiceSettings):
     # Multilingual sentence embeddings; off gives lexical and code features only (e.g. tiny tests).
     embeddings_enabled: bool = True
     embedding_batch: int = Field(default=32, ge=1)
+    # Exact (vectorized) scoring up to this many candidates; beyond, a candidate stage narrows them.
+    exact_limit: int = Field(default=100_000, ge=1)
     # Signs pagination cursors. Set the same value on every API replica; unset: random per process.
     cursor_secret: SecretStr | None = None

@@ -2,10 +2,10 @@
 (which also records the event id) and is safe to apply twice or out of order: profile changes are
 applied only when their version is newer, ratings only when newer by ``rated_at``.
 
-Due-diligence flags (``duediligence.flag.changed.v1``, produced by the due-diligence service once it
-lands) plug in here with one handler that sets ``flag_level``/``flag_blocking``; the ranking already
-excludes every ``blocked`` candidate (see :func:`tejido_matching.candidates.state.blocked_reasons`).
-``duediligence.screening.hit.v1`` is restricted and never consumed: a confirmed hit arrives as a red flag.
+Due-diligence flags (``duediligence.flag.changed.v1``: organization id, level, ``blocking``) set
+``flag_level``/``flag_blocking``; the ranking excludes every blocked candidate (see
+:func:`tejido_matching.ranking.index.blocked_reasons`). ``duediligence.screening.hit.v1`` is restricted
+and never consumed: a confirmed hit arrives as a red, blocking flag.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ ORGANIZATION_EVENTS = (
 )
 # Only public events: never registry.organization.people_updated.v1 (restricted key people).
 REGISTRY_SUBJECTS = [*ORGANIZATION_EVENTS, "registry.alliance.>"]
-DUEDILIGENCE_SUBJECTS = ["duediligence.rating.published.v1"]
+DUEDILIGENCE_SUBJECTS = ["duediligence.rating.published.v1", "duediligence.flag.changed.v1"]
 
 
 def _parse_time(value: object) -> datetime | None:
@@ -74,6 +74,25 @@ def apply_rating(row: Candidate | None, envelope: Envelope) -> Candidate | None:
     return row
 
 
+def apply_flag(row: Candidate | None, envelope: Envelope) -> Candidate | None:
+    """A flag's new level. Read tolerantly (the producer's contract is new): ``blocking`` if given,
+    else a red level blocks; changes older than the one applied are ignored."""
+    data = envelope.data
+    organization_id = str(data["organization_id"])
+    changed_at = _parse_time(data.get("changed_at")) or envelope.time
+    if row is None:
+        row = repository.new_candidate(organization_id, envelope.time)
+    elif row.flag_changed_at is not None and changed_at < row.flag_changed_at:
+        return None
+    level = str(data.get("level") or "").lower() or None
+    blocking = data.get("blocking")
+    row.flag_level = level
+    row.flag_blocking = bool(blocking) if isinstance(blocking, bool) else level == "red"
+    row.flag_changed_at = changed_at
+    row.event_time = max(row.event_time, envelope.time)
+    return row
+
+
 def apply_alliance(row: AllianceRecord | None, envelope: Envelope) -> AllianceRecord | None:
     data = envelope.data["alliance"]
     version = int(data.get("version", 0))
@@ -107,6 +126,12 @@ def on_rating(session: Session, envelope: Envelope) -> None:
         repository.save(session, row)
 
 
+def on_flag(session: Session, envelope: Envelope) -> None:
+    row = apply_flag(repository.get_candidate(session, str(envelope.data["organization_id"])), envelope)
+    if row is not None:
+        repository.save(session, row)
+
+
 def on_alliance(session: Session, envelope: Envelope) -> None:
     row = apply_alliance(repository.get_alliance(session, str(envelope.data["alliance"]["id"])), envelope)
     if row is not None:
@@ -124,4 +149,7 @@ REGISTRY_HANDLERS: dict[str, Handler] = {
     **dict.fromkeys(ORGANIZATION_EVENTS, on_organization),
     **dict.fromkeys(ALLIANCE_EVENTS, on_alliance),
 }
-DUEDILIGENCE_HANDLERS: dict[str, Handler] = {"duediligence.rating.published.v1": on_rating}
+DUEDILIGENCE_HANDLERS: dict[str, Handler] = {
+    "duediligence.rating.published.v1": on_rating,
+    "duediligence.flag.changed.v1": on_flag,
+}

@@ -29,6 +29,7 @@ class Candidate(SQLModel, table=True):
     rating_red_flag: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
     flag_level: str | None = Field(default=None, sa_column=Column(String(20), nullable=True))
     flag_blocking: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    flag_changed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     # Embeddings of the texts with the hash of the texts they were computed from (stale if different).
     texts_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     embedded_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))

@@ -38,7 +38,17 @@ class SearchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     need: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=2000)]
+    # {"country": "MX", "subdivision": "MX-SON"}, or the code alone: "MX-SON" or "MX".
     place: Place | None = None
+
+    @field_validator("place", mode="before")
+    @classmethod
+    def _place_code(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            code = v.strip().upper()
+            return {"subdivision": code} if "-" in code else {"country": code}
+        return v
+
     limit: int | None = Field(default=None, ge=1)
     cursor: str | None = Field(default=None, max_length=500)
     include_blocked: bool = False

@@ -12,7 +12,7 @@ LAMBDA = 0.75  # share of relevance against novelty
 
 def similarity_matrix(index: CandidateIndex, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
     """How alike two candidates are: mission text, actor type, country, offered kinds."""
-    emb = index.emb[rows, 0, :]
+    emb = index.vectors(0)[rows]
     text = np.clip(emb @ emb.T, 0, 1)
     sector = (index.sector[rows][:, None] == index.sector[rows][None, :]).astype(np.float32)
     kinds = index.offer_kinds[rows]
@@ -36,10 +36,14 @@ def mmr_order(
         return order
     sim = similarity_matrix(index, rows[head])
     rel = scores[head] / max(float(scores[head].max()), 1e-6)
-    chosen: list[int] = [0]
-    left = list(range(1, len(head)))
-    while left:
-        best = max(left, key=lambda i: LAMBDA * rel[i] - (1 - LAMBDA) * max(sim[i, j] for j in chosen))
+    chosen = [0]
+    closest = sim[0].copy()  # each candidate's highest similarity to those already chosen
+    free = np.ones(len(head), dtype=np.bool_)
+    free[0] = False
+    for _ in range(len(head) - 1):
+        gain = np.where(free, LAMBDA * rel - (1 - LAMBDA) * closest, -np.inf)
+        best = int(np.argmax(gain))
         chosen.append(best)
-        left.remove(best)
+        free[best] = False
+        closest = np.maximum(closest, sim[best])
     return np.concatenate([head[chosen], order[top:]])

@@ -94,7 +94,8 @@ class MatchingEngine:
                 self.on_profile_change(org, record.texts_hash)
             return True
         if t in handlers.DUEDILIGENCE_HANDLERS:
-            record = handlers.apply_rating(self._copy(str(envelope.data["organization_id"])), envelope)
+            apply = handlers.apply_flag if t == "duediligence.flag.changed.v1" else handlers.apply_rating
+            record = apply(self._copy(str(envelope.data["organization_id"])), envelope)
             if record is None:
                 return False
             self.index.upsert(record)
@@ -197,8 +198,8 @@ class MatchingEngine:
             diversity=bool(req.get("diversity", True)),
         )
         weights = self.weights[mode]
-        ranked = rank(self.index, q, weights)
         offset, limit = int(req.get("offset", 0)), int(req.get("limit", 20))
+        ranked = rank(self.index, q, weights, depth=offset + limit)
         items = []
         for pos in range(offset, min(offset + limit, len(ranked.rows))):
             row = int(ranked.rows[pos])

@@ -102,7 +102,7 @@ def explain(
     )  # type: ignore[type-var]
     text = 0.0
     if q.embeddings is not None and index.has_emb[row]:
-        text = float(np.dot(index.emb[row, 0], q.embeddings[0]))
+        text = float(np.dot(index.vectors(0)[row], q.embeddings[0]))
     out["objective_fit"] = {
         "reason": REASONS["objective_fit"][lang].format(areas=_list(shared_areas, lang), text=f"{text:.2f}"),
         "shared_program_areas": shared_areas,

@@ -8,6 +8,7 @@ inverted lists (code → rows), so a requester's codes select the matching rows 
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -101,10 +102,13 @@ class CandidateIndex:
             "actor_types": defaultdict(set),
         }
         self.bm25 = Bm25Index()
+        self._arrays: dict[tuple[str, str], npt.NDArray[np.int64]] = {}
         self.alliances: dict[str, AllianceRecord] = {}
         self.partners: dict[str, set[str]] = defaultdict(set)
         self.track_count: dict[str, int] = defaultdict(int)
         self.changes = 0  # bumped on every change: lets callers see the model moved
+        # Above this many candidates after the filters, a candidate stage narrows them before scoring.
+        self.exact_limit = 100_000
         self._grow(capacity)
 
     # -- storage -------------------------------------------------------------------------------
@@ -134,9 +138,17 @@ class CandidateIndex:
         self.lend = grow(g("lend"), (capacity, len(v["legitimacy"])), np.float32)
         self.lat = grow(g("lat"), (capacity,), np.float32, np.nan)
         self.lon = grow(g("lon"), (capacity,), np.float32, np.nan)
-        self.emb = grow(g("emb"), (capacity, len(SLOTS), DIM), np.float32)
+        # One contiguous matrix per text slot: a query is one matrix-vector product over all rows.
+        old_vectors: list[F32] = [] if first else self.slot_vectors
+        self.slot_vectors: list[F32] = [
+            grow(old_vectors[s] if old_vectors else None, (capacity, DIM), np.float32)
+            for s in range(len(SLOTS))
+        ]
         self.has_emb = grow(g("has_emb"), (capacity,), np.bool_)
         self.track = grow(g("track"), (capacity,), np.float32)
+        # Tie-break on equal scores from the organization id, so every worker orders ties alike
+        # whatever order its rows were loaded in.
+        self.tiebreak = grow(g("tiebreak"), (capacity,), np.float64)
         self.capacity = capacity
 
     def _row(self, organization_id: str) -> int:
@@ -149,6 +161,8 @@ class CandidateIndex:
         self.size += 1
         self.ids.append(organization_id)
         self.row_of[organization_id] = row
+        digest = hashlib.blake2b(organization_id.encode(), digest_size=8).digest()
+        self.tiebreak[row] = int.from_bytes(digest, "big") / 2**64
         self.profiles.append(None)
         self.records.append(None)
         self.bands.append(None)
@@ -166,11 +180,10 @@ class CandidateIndex:
         self.band_conf[row] = record.band_confidence or 0.0
         self.blocked[row] = is_blocked(record)
         old = self.profiles[row]
-        profile = read_profile(record.profile) if record.profile is not None else None
-        if profile is not None and (old is None or old.version != profile.version):
-            self._set_profile(row, profile)
-        elif profile is None:
+        if record.profile is None:
             self.rankable[row] = False
+        elif old is None or old.version != record.version:  # a rating or flag leaves the profile as is
+            self._set_profile(row, read_profile(record.profile))
         if embeddings is not None:
             self.set_embeddings(record.organization_id, embeddings)
         return row
@@ -217,12 +230,12 @@ class CandidateIndex:
         places = frozenset(p.places())
         self.places[row] = places
         for code in places:
-            self.inverted["places"][code].add(row)
+            self._index_code("places", code, row)
         for code in p.where.languages:
-            self.inverted["languages"][code].add(row)
+            self._index_code("languages", code, row)
         for m in p.purpose.working_methods:
-            self.inverted["methods"][norm_method(m)].add(row)
-        self.inverted["actor_types"][p.identity.actor_type].add(row)
+            self._index_code("methods", norm_method(m), row)
+        self._index_code("actor_types", p.identity.actor_type, row)
         self._set_lend(row)
         texts = profile_texts(p)
         self.bm25.set_doc(row, f"{p.name}. {texts.purpose}. {texts.gives}")
@@ -232,12 +245,12 @@ class CandidateIndex:
 
     def _unindex(self, row: int, p: Profile) -> None:
         for code in self.places[row]:
-            self.inverted["places"][code].discard(row)
+            self._index_code("places", code, row, add=False)
         for code in p.where.languages:
-            self.inverted["languages"][code].discard(row)
+            self._index_code("languages", code, row, add=False)
         for m in p.purpose.working_methods:
-            self.inverted["methods"][norm_method(m)].discard(row)
-        self.inverted["actor_types"][p.identity.actor_type].discard(row)
+            self._index_code("methods", norm_method(m), row, add=False)
+        self._index_code("actor_types", p.identity.actor_type, row, add=False)
 
     def _set_lend(self, row: int) -> None:
         p = self.profiles[row]
@@ -251,7 +264,9 @@ class CandidateIndex:
         row = self.row_of.get(organization_id)
         if row is None:
             return
-        self.emb[row] = vectors.reshape(len(SLOTS), DIM)
+        matrix = vectors.reshape(len(SLOTS), DIM)
+        for slot in range(len(SLOTS)):
+            self.slot_vectors[slot][row] = matrix[slot]
         self.has_emb[row] = True
         self.changes += 1
 
@@ -281,13 +296,32 @@ class CandidateIndex:
                 self._set_lend(row)
 
     # -- lookups -------------------------------------------------------------------------------
+    def _index_code(self, kind: str, code: str, row: int, add: bool = True) -> None:
+        if add:
+            self.inverted[kind][code].add(row)
+        else:
+            self.inverted[kind][code].discard(row)
+        self._arrays.pop((kind, code), None)
+
+    def _rows_array(self, kind: str, code: str) -> npt.NDArray[np.int64] | None:
+        """The rows of one code as an array, kept until the code's rows change (``spa`` holds
+        nearly every row: rebuilding it per request would cost more than the scoring)."""
+        key = (kind, code)
+        cached = self._arrays.get(key)
+        if cached is None:
+            rows = self.inverted[kind].get(code)
+            if not rows:
+                return None
+            cached = np.fromiter(rows, dtype=np.int64, count=len(rows))
+            self._arrays[key] = cached
+        return cached
+
     def rows_with(self, kind: str, codes: set[str] | list[str]) -> npt.NDArray[np.bool_]:
         mask = np.zeros(self.size, dtype=np.bool_)
-        table = self.inverted[kind]
         for code in codes:
-            rows = table.get(code)
-            if rows:
-                mask[np.fromiter(rows, dtype=np.int64, count=len(rows))] = True
+            rows = self._rows_array(kind, code)
+            if rows is not None:
+                mask[rows] = True
         return mask
 
     def profile_of(self, organization_id: str) -> Profile | None:
@@ -298,7 +332,11 @@ class CandidateIndex:
         row = self.row_of.get(organization_id)
         if row is None or not self.has_emb[row]:
             return None
-        return self.emb[row]
+        return np.stack([self.slot_vectors[s][row] for s in range(len(SLOTS))])
+
+    def vectors(self, slot: int) -> F32:
+        """Every row's vector of one text slot (a view: no copy)."""
+        return self.slot_vectors[slot][: self.size]
 
 
 def is_blocked(record: Candidate) -> bool:

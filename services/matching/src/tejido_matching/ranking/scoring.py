@@ -89,7 +89,8 @@ def candidate_mask(index: CandidateIndex, q: RankQuery) -> npt.NDArray[np.bool_]
 def _cos(index: CandidateIndex, rows: npt.NDArray[np.int64], slot: int, vector: F32 | None) -> F32:
     if vector is None or not np.any(vector):
         return np.zeros(len(rows), dtype=np.float32)
-    sims = index.emb[rows, slot, :] @ vector
+    # The product over all rows is contiguous and faster than gathering the filtered rows first.
+    sims = (index.vectors(slot) @ vector)[rows]
     sims[~index.has_emb[rows]] = 0.0
     return rescale_cosine(sims)
 
@@ -242,12 +243,42 @@ FEATURE_FUNCTIONS = {
 }
 
 
+def candidate_stage(
+    index: CandidateIndex, q: RankQuery, rows: npt.NDArray[np.int64]
+) -> npt.NDArray[np.int64]:
+    """Beyond ``exact_limit`` candidates, score only those sharing something with the requester on
+    the inverted lists and code columns: an offer of a kind it needs, a place, a program category, or
+    (free text) a BM25 hit. Its recall against exact scoring is measured in ``bench/``."""
+    r = q.requester
+    keep = np.zeros(len(rows), dtype=np.bool_)
+    kinds = index.vocab["kinds"].col
+    wanted = [kinds[n.kind] for n in r.cooperation.needs if n.kind in kinds]
+    if wanted:
+        keep |= index.offer_kinds[rows][:, wanted].any(axis=1)
+    places = q.target_places or (r.places() | r.wanted_places())
+    subdivisions = {p for p in places if "-" in p}
+    keep |= index.rows_with("places", subdivisions or places)[rows]
+    cats = index.vocab["categories"].col
+    wanted_cats = [
+        cats[c] for c in {taxonomy().program_area_category(a) for a in r.purpose.program_areas} if c in cats
+    ]
+    if wanted_cats:
+        keep |= index.categories[rows][:, wanted_cats].any(axis=1)
+    if q.need_text is not None:
+        keep |= index.bm25.scores(q.need_text, index.size)[rows] > 0
+    return rows[keep]
+
+
 def coalition_sectors_of(profiles: list[Profile]) -> set[str]:
     return {SECTOR_OF_ACTOR.get(p.identity.actor_type, "civil") for p in profiles}
 
 
-def rank(index: CandidateIndex, q: RankQuery, weights: dict[str, float]) -> Ranked:
+def rank(index: CandidateIndex, q: RankQuery, weights: dict[str, float], depth: int | None = None) -> Ranked:
+    """Every candidate left by the filters, best first; only the first ``depth`` are fully ordered
+    (the page and the diversity window need no more), the rest follow in no particular order."""
     rows = np.flatnonzero(candidate_mask(index, q)).astype(np.int64)
+    if len(rows) > index.exact_limit:
+        rows = candidate_stage(index, q, rows)
     values = {}
     scores = np.zeros(len(rows), dtype=np.float32)
     for name in FEATURES:
@@ -258,8 +289,13 @@ def rank(index: CandidateIndex, q: RankQuery, weights: dict[str, float]) -> Rank
         values[name] = np.clip(FEATURE_FUNCTIONS[name](index, rows, q), 0.0, 1.0).astype(np.float32)
         scores += np.float32(w) * values[name]
     # Stable order: score descending, then organization id, so pages do not shuffle between calls.
-    ids = np.array([index.ids[r] for r in rows], dtype=object)
-    order = np.lexsort((ids, -scores)) if len(rows) else np.zeros(0, dtype=np.int64)
+    head = np.arange(len(rows))
+    if depth is not None and len(rows) > depth + DIVERSITY_TOP:
+        head = np.argpartition(-scores, depth + DIVERSITY_TOP)[: depth + DIVERSITY_TOP]
+    order = head[np.lexsort((index.tiebreak[rows[head]], -scores[head]))]
+    if len(head) < len(rows):
+        rest = np.setdiff1d(np.arange(len(rows)), head, assume_unique=True)
+        order = np.concatenate([order, rest])
     if q.diversity and len(order) > 1:
         order = mmr_order(index, rows, scores, order, top=DIVERSITY_TOP)
     return Ranked(rows=rows[order], values={k: v[order] for k, v in values.items()}, scores=scores[order])

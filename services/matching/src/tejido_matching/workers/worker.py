@@ -33,6 +33,7 @@ class MatchingWorker:
         self.name = name
         embedder = shared_embedder() if settings.embeddings_enabled else None
         self.engine = MatchingEngine(resolve_weights(settings.weights), embedder)
+        self.engine.index.exact_limit = settings.exact_limit
         self.embeddings: EmbeddingQueue | None = None
         if embedder is not None:
             self.embeddings = EmbeddingQueue(self.engine, db, embedder, settings.embedding_batch)
