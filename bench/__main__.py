@@ -12,6 +12,7 @@ from typing import Any
 from bench.data import DEFAULT_SEED, OrgGenerator, write_csv
 from bench.harness import log, write_results
 from bench.import_bench import print_import, run_import
+from bench.screening_bench import DEFAULT_THRESHOLD, print_screening, run_screening
 from bench.search_bench import print_search, run_search
 
 
@@ -72,6 +73,14 @@ def main(argv: list[str] | None = None) -> int:
     _import_args(p_all)
     _search_args(p_all)
     _common(p_all)
+    p_screen = sub.add_parser(
+        "screening", help="due-diligence screening: names/s vs a pairwise scan, quality"
+    )
+    p_screen.add_argument("--names", type=int, default=10_000, help="organization names screened")
+    p_screen.add_argument("--entries", type=int, default=20_000, help="watch-list entries")
+    p_screen.add_argument("--baseline-names", type=int, default=30, help="names the pairwise baseline scans")
+    p_screen.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="default: the service's")
+    p_screen.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p_data = sub.add_parser("data", help="write the generated organizations to a CSV file (no benchmark)")
     p_data.add_argument("--rows", type=int, default=10_000)
     p_data.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -82,6 +91,18 @@ def main(argv: list[str] | None = None) -> int:
         start = time.perf_counter()
         write_csv(args.out, OrgGenerator(seed=args.seed).orgs(args.rows))
         log(f"wrote {args.rows:,} organizations to {args.out} in {time.perf_counter() - start:.1f}s")
+        return 0
+
+    if args.command == "screening":
+        result = run_screening(
+            names=args.names,
+            entries=args.entries,
+            baseline_names=args.baseline_names,
+            threshold=args.threshold,
+            seed=args.seed,
+        )
+        print_screening(result)
+        print(f"\nresults: {write_results('screening', vars(args), {'screening': result})}")
         return 0
 
     backends = _backends(args)

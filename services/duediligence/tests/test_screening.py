@@ -113,7 +113,7 @@ def test_checks_on_demand(domains: Domains) -> None:
     found = domains.screening.check(
         CheckRequest(name="Grameen de la Frontera", kind="organization", country="MX")
     )
-    assert [h.entry_ref for h in found.hits] == ["TSe.1"] and found.threshold == 88.0
+    assert [h.entry_ref for h in found.hits] == ["TSe.1"] and found.threshold == 85.0
     other_country = domains.screening.check(
         CheckRequest(name="Grameen de la Frontera", kind="organization", country="GT")
     )

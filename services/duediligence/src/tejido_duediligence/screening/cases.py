@@ -44,6 +44,13 @@ CASES: list[Case] = [
     Case("punctuation", "Quimera-del-Norte, S.A. de C.V.", ORG, "Quimera del Norte SA de CV", True),
     Case("generic words ignored", "Fundación Zafirina Aurora", ORG, "Asociación Aurora Zafirina", True),
     Case("typo", "Grammen de la Frontera", ORG, "Grameen de la Frontera A.C.", True),
+    Case(
+        "transposed letters in a one-word name",
+        "Peliosli I.A.P.",
+        ORG,
+        "Cooperativa de la Pelisoli S.A.",
+        True,
+    ),
     Case("legal form LLC / OOO", "Zarnitsa Logistik LLC", ORG, "OOO Zarnitsa Logistik", True),
     Case("S.C. and I.A.P.", "Centro Tonatiuh Xochitl I.A.P.", ORG, "Tonatiuh Xochitl S.C.", True),
     Case(

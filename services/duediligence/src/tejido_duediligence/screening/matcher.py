@@ -24,6 +24,9 @@ from rapidfuzz import fuzz, process
 
 from tejido_duediligence.screening.normalize import GIVEN_NAMES, tokens_for
 
+# Hits score at least this (0–100) unless configured otherwise: low enough that one transposed pair
+# of letters in a one-word name (87.5) is still found; reviewers adjudicate every hit anyway.
+DEFAULT_THRESHOLD = 85.0
 TOKEN_MIN = 80.0  # two words count as the same word from this similarity (0–100)
 INITIAL_SIMILARITY = 90.0
 PERSON_MISSING_WORD_PENALTY = 3.0
