@@ -78,3 +78,10 @@ def test_override_without_justification_is_refused_over_http(service: RunningDue
     assert explain["band"] == "low" and explain["improvements"] == []
     verify = c.get("/v1/audit/verify").json()
     assert verify == {"ok": True, "entries": 2, "head_hash": verify["head_hash"], "first_broken": None}
+
+
+def test_out_of_range_numbers_are_422_not_500(service: RunningDuediligence) -> None:
+    c = service.client
+    r = c.get("/v1/audit", params={"after": 2**63})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.after"
+    assert c.get("/v1/audit", params={"after": 0, "limit": 1}).json() == {"items": [], "next_after": None}

@@ -47,7 +47,8 @@ PARTICLES = frozenset(
 
 # Common transliteration variants → one spelling (Arabic, Russian/Ukrainian and others).
 _VARIANT_GROUPS = [
-    "muhammad mohammed mohammad mohamed muhammed mohamad muhamad mohammod mahomed muhamed mohd",
+    "muhammad mohammed mohammad mohamed muhammed mohamad muhamad mohammod mahomed muhamed mohd mukhammed "
+    "mukhammad magomed",
     "yusuf yousef yusef yousif youssef yousuf yussuf yousof",
     "aleksandr alexander aleksander alexandr oleksandr alexandre aleksandar",
     "aleksei alexei alexey aleksey oleksiy oleksii",
@@ -107,6 +108,11 @@ def canonical(token: str) -> str:
     """One spelling for transliteration variants (Mohammed → muhammad, Dostoevskiy → dostoevsky)."""
     if token in VARIANTS:
         return VARIANTS[token]
+    # Unidecode writes Cyrillic Ю/Я/Е at a word's start as iu/ia/ie (Юсуф → iusuf): read them as yu/ya/ye.
+    if token[:2] in ("iu", "ia", "ie") and len(token) > 3:
+        token = "y" + token[1:]
+        if token in VARIANTS:
+            return VARIANTS[token]
     if len(token) > 4:
         token = _SKY.sub(r"\1y", token)
     return token
