@@ -96,3 +96,4 @@ def test_ratings_expire_once_with_an_event_and_are_due_for_reassessment(domains:
     assert [e["data"]["rating_id"] for e in expired] == [rating.id]
     due = domains.ratings.search(ORG, True, 10)
     assert [r.id for r in due] == [rating.id] and due[0].freshness.expired
+    assert domains.ratings.search(ORG, False, 10) == []

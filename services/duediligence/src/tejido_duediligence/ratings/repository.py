@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import not_, or_, select
 from sqlmodel import Session, col
 
 from tejido_duediligence.ratings.models import RatingRow
@@ -39,10 +39,11 @@ class RatingRepository:
         )
         return list(self.session.scalars(stmt))
 
-    def search(self, org_id: str | None, expired: bool | None, limit: int) -> list[RatingRow]:
+    def search(self, org_id: str | None, due: bool | None, today: date, limit: int) -> list[RatingRow]:
         stmt = select(RatingRow)
         if org_id:
             stmt = stmt.where(col(RatingRow.organization_id) == org_id)
-        if expired is not None:
-            stmt = stmt.where(col(RatingRow.expired).is_(expired))
+        past = or_(col(RatingRow.expired).is_(True), col(RatingRow.valid_until) < today)
+        if due is not None:
+            stmt = stmt.where(past if due else not_(past))
         return list(self.session.scalars(stmt.order_by(col(RatingRow.rated_at).desc()).limit(limit)))

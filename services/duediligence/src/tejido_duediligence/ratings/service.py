@@ -211,11 +211,8 @@ class RatingService:
     def search(self, org_id: str | None, due: bool | None, limit: int) -> list[Rating]:
         now = utcnow()
         with self.db.read_session() as session:
-            rows = RatingRepository(session).search(org_id, None, limit if due is None else 10_000)
-        views = [self._view(r, now) for r in rows]
-        if due is not None:
-            views = [v for v in views if v.freshness.due_for_reassessment == due][:limit]
-        return views
+            rows = RatingRepository(session).search(org_id, due, now.date(), limit)
+        return [self._view(r, now) for r in rows]
 
     @staticmethod
     def _view(row: RatingRow, now: datetime) -> Rating:

@@ -8,6 +8,7 @@ import json
 import threading
 from importlib import resources
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from tejido_common.db import Database, insert_rows
@@ -204,9 +205,17 @@ class ScreeningService:
             ids = OrganizationRepository(session).active_ids()
         new = 0
         for start in range(0, len(ids), batch):
-            with self.db.session() as session:
-                for org_id in ids[start : start + batch]:
-                    new += self.screen_organization(session, org_id)
+            for attempt in range(3):
+                try:
+                    with self.db.session() as session:
+                        found = sum(self.screen_organization(session, o) for o in ids[start : start + batch])
+                    new += found
+                    break
+                except IntegrityError:
+                    # A registry event screened one of these organizations at the same moment: its
+                    # hits are committed now, so the retry sees them and adds only what is missing.
+                    if attempt == 2:
+                        raise
         return ScreeningRun(organizations=len(ids), new_hits=new)
 
     # -- adjudication ---------------------------------------------------------------------------
