@@ -17,7 +17,7 @@ from tejido_duediligence.testing import finalized_assessment, known_organization
 ORG = "01a20a4c-8a2f-7272-a847-97fc09c6c5be"
 
 
-@pytest.mark.parametrize("justification", [None, "", "   ", "porque sí"])
+@pytest.mark.parametrize("justification", [None, "", "   ", "porque sí", " " * 30 + "ok"])
 def test_an_override_without_a_written_justification_is_refused(justification: str | None) -> None:
     body = {"band": "low"} | ({"justification": justification} if justification is not None else {})
     with pytest.raises(ValidationError) as refused:

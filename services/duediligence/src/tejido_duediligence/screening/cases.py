@@ -166,6 +166,13 @@ CASES: list[Case] = [
     ),
     Case("only given names, listed without surname", "Juan Carlos Quirogante", PER, "Juan Carlos", False),
     Case("surname alone", "Quirogante", PER, "Baltasar Quirogante Esparzua", False, given="Baltasar"),
+    Case(
+        "siblings: same surnames, other given name",
+        "José Quirogante Esparzúa",
+        PER,
+        "Pedro Quirogante Esparzua",
+        False,
+    ),
     Case("different surnames", "Ximena Ortuño Belmontez", PER, "Ximena Ortiz Beltrán", False, given="Ximena"),
     Case("low-quality alias, not exact", "Abu Zorbeki", PER, "Abu Zorbek", False, quality="low"),
     Case("low-quality alias, exact", "Abu Zorbek", PER, "ABU ZORBEK", True, quality="low"),
