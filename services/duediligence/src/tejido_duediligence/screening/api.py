@@ -20,7 +20,8 @@ from tejido_duediligence.screening.schemas import (
 )
 from tejido_duediligence.screening.service import ScreeningService
 
-router = APIRouter(prefix="/v1/screening", tags=["screening"])
+# Hits and checks name people: tagged restricted, like the registry's key people.
+router = APIRouter(prefix="/v1/screening", tags=["screening", "restricted"])
 lists_router = APIRouter(prefix="/v1/watchlists", tags=["watchlists"])
 PROBLEMS = problem_responses(400, 404, 409, 413, 422)
 HitStatus = Literal["pending", "confirmed", "dismissed"]

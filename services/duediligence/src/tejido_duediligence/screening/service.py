@@ -57,6 +57,10 @@ class UnknownList(NotFound):
     code, title = "unknown-watchlist", "Watch list not found"
 
 
+class ConcurrentLoad(Conflict):
+    code, title = "concurrent-watchlist-load", "Another load of this list committed first"
+
+
 class UnreadableList(Unprocessable):
     code, title = "unreadable-watchlist", "The watch-list file cannot be read"
 
@@ -307,6 +311,27 @@ class ScreeningService:
         groups: dict[str, list[lists.ParsedEntry]] = {}
         for entry in parsed.entries:
             groups.setdefault(entry.list_id, []).append(entry)
+        try:
+            created, unchanged = self._store_versions(groups, parsed, filename)
+        except IntegrityError:
+            raise ConcurrentLoad(
+                "another load of the same list committed a version at the same moment; send the file again",
+                errors=[field_error(["file"], "concurrent load of the same list")],
+            ) from None
+        # A new list version re-screens every organization (each batch in its own transaction).
+        run = self.rescreen_all() if created and rescreen else None
+        return LoadReport(
+            format=parsed.format,
+            versions=created,
+            unchanged=unchanged,
+            entries_loaded=sum(v.entries for v in created),
+            errors=errors,
+            rescreened=run,
+        )
+
+    def _store_versions(
+        self, groups: dict[str, list[lists.ParsedEntry]], parsed: lists.ParsedFile, filename: str | None
+    ) -> tuple[list[ListVersion], list[str]]:
         created: list[ListVersion] = []
         unchanged: list[str] = []
         with self.db.session() as session:
@@ -334,16 +359,7 @@ class ScreeningService:
                 rows = [_entry_row(version, e) for e in _unique(entries)]
                 insert_rows(session, ListEntryRow.__table__, rows)  # type: ignore[attr-defined]
                 created.append(ListVersion.model_validate(version, from_attributes=True))
-        # A new list version re-screens every organization (each batch in its own transaction).
-        run = self.rescreen_all() if created and rescreen else None
-        return LoadReport(
-            format=parsed.format,
-            versions=created,
-            unchanged=unchanged,
-            entries_loaded=sum(v.entries for v in created),
-            errors=errors,
-            rescreened=run,
-        )
+        return created, unchanged
 
     def load_shipped(self) -> LoadReport | None:
         """The synthetic list shipped for demos, loaded once (when no list is known yet)."""
