@@ -7,7 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+from jsonschema import Draft202012Validator
 
+from tejido_common.events import load_schema
 from tejido_common.natsserver import NatsServer
 from tejido_common.testing import DatabaseTarget, EventCollector, database_target, wait_until
 from tejido_duediligence.testing import duediligence_settings, running_duediligence
@@ -38,7 +40,7 @@ def answer_everything(dd: httpx.Client, assessment_id: str, risky: set[str]) -> 
 def test_a_rating_reaches_the_registry_profile_and_screening_follows_the_registry(
     tmp_path: Path, nats_server: NatsServer, db_target: DatabaseTarget
 ) -> None:
-    flags = EventCollector(nats_server.url, "duediligence.flag.changed.v1").start()
+    flags = EventCollector(nats_server.url, "duediligence.>").start()
     try:
         run(tmp_path, nats_server, db_target, flags)
     finally:
@@ -110,10 +112,15 @@ def run(tmp_path: Path, nats_server: NatsServer, db_target: DatabaseTarget, flag
             json={"decision": "confirm", "reason": "Mismo pasaporte"},
         )
         assert r.status_code == 200 and r.json()["flag_id"]
-        [event] = flags.wait_for(1)
-        assert (event.data["organization_id"], event.data["level"], event.data["blocking"]) == (
-            org["id"],
-            "red",
-            True,
-        )
+        wait_until(lambda: any(e.type == "duediligence.flag.changed.v1" for e in flags.events), 20)
+        [event] = [e for e in flags.events if e.type == "duediligence.flag.changed.v1"]
+        assert (event.data["organization_id"], event.data["level"]) == (org["id"], "red")
+        assert event.data["blocking"] is True
+        # Everything this service put on the bus conforms to its checked-in schema.
+        types = [e.type.split(".", 1)[1] for e in flags.events]
+        published, hit, flag = "rating.published.v1", "screening.hit.v1", "flag.changed.v1"
+        assert types == [published, published, hit, hit, flag]
+        for e in flags.events:
+            Draft202012Validator(load_schema(e.type)).validate(e.model_dump(mode="json")["data"])
+            assert e.source == "tejido/duediligence" and e.subject == f"organization/{org['id']}"
         assert c.get("/v1/audit/verify").json()["ok"] is True
