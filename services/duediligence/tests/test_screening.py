@@ -168,10 +168,11 @@ def test_bad_xml_lists_are_refused_naming_the_file(domains: Domains, data: bytes
     assert domains.screening.watchlists() == []
 
 
-def test_the_shipped_synthetic_list_loads_once(domains: Domains) -> None:
-    report = domains.screening.load_shipped()
-    assert (
-        report is not None and report.versions[0].list_id == "un-sc-synthetic" and report.entries_loaded == 6
-    )
-    assert domains.screening.load_shipped() is None
-    assert [w.list_id for w in domains.screening.watchlists()] == ["un-sc-synthetic"]
+def test_the_shipped_synthetic_lists_load_once(domains: Domains) -> None:
+    reports = domains.screening.load_shipped()
+    assert [(r.versions[0].list_id, r.entries_loaded, r.errors) for r in reports] == [
+        ("un-sc-synthetic", 6, []),
+        ("tejido-demo", 4, []),
+    ]
+    assert domains.screening.load_shipped() == []
+    assert [w.list_id for w in domains.screening.watchlists()] == ["tejido-demo", "un-sc-synthetic"]

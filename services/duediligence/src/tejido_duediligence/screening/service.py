@@ -361,17 +361,24 @@ class ScreeningService:
                 created.append(ListVersion.model_validate(version, from_attributes=True))
         return created, unchanged
 
-    def load_shipped(self) -> LoadReport | None:
-        """The synthetic list shipped for demos, loaded once (when no list is known yet)."""
+    def load_shipped(self) -> list[LoadReport]:
+        """The synthetic lists shipped for demos (one UN-format, one CSV), loaded once: only when no
+        list is known yet."""
         with self.db.read_session() as session:
             if ScreeningRepository(session).current_versions():
-                return None
-        data = (
-            resources.files("tejido_duediligence.screening") / "data" / "synthetic-un-sc.xml"
-        ).read_bytes()
-        return self.load(
-            data, filename="synthetic-un-sc.xml", content_type="application/xml", list_id=SYNTHETIC_LIST_ID
-        )
+                return []
+        folder = resources.files("tejido_duediligence.screening") / "data"
+        return [
+            self.load(
+                (folder / "synthetic-un-sc.xml").read_bytes(),
+                filename="synthetic-un-sc.xml",
+                content_type="application/xml",
+                list_id=SYNTHETIC_LIST_ID,
+            ),
+            self.load(
+                (folder / "synthetic.csv").read_bytes(), filename="synthetic.csv", content_type="text/csv"
+            ),
+        ]
 
     def watchlists(self) -> list[WatchList]:
         with self.db.read_session() as session:
