@@ -97,3 +97,12 @@ def test_ratings_expire_once_with_an_event_and_are_due_for_reassessment(domains:
     due = domains.ratings.search(ORG, True, 10)
     assert [r.id for r in due] == [rating.id] and due[0].freshness.expired
     assert domains.ratings.search(ORG, False, 10) == []
+
+
+def test_only_the_current_rating_of_an_organization_announces_its_expiry(domains: Domains) -> None:
+    known_organization(domains, ORG, "Grupo Conciencia")
+    old = domains.ratings.of_assessment(finalized_assessment(domains, ORG))
+    new = domains.ratings.of_assessment(finalized_assessment(domains, ORG, hact="medium"))
+    assert domains.ratings.expire_due(utcnow() + timedelta(days=731)) == 1
+    assert [e["data"]["rating_id"] for e in outbox(domains, "duediligence.rating.expired.v1")] == [new.id]
+    assert domains.ratings.get(old.id).freshness.expired  # still marked, just not announced

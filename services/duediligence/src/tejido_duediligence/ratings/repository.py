@@ -29,6 +29,12 @@ class RatingRepository:
         self.session.add(row)
         self.session.flush()
 
+    def newer_exists(self, row: RatingRow) -> bool:
+        stmt = select(col(RatingRow.id)).where(
+            col(RatingRow.organization_id) == row.organization_id, col(RatingRow.rated_at) > row.rated_at
+        )
+        return self.session.scalars(stmt.limit(1)).first() is not None
+
     def due(self, today: date, limit: int) -> list[RatingRow]:
         stmt = (
             select(RatingRow)
