@@ -13,6 +13,7 @@ from bench.data import DEFAULT_SEED, OrgGenerator, write_csv
 from bench.gateway_bench import print_gateway, run_gateway
 from bench.harness import log, write_results
 from bench.import_bench import print_import, run_import
+from bench.screening_bench import DEFAULT_THRESHOLD, print_screening, run_screening
 from bench.search_bench import print_search, run_search
 
 
@@ -86,6 +87,14 @@ def main(argv: list[str] | None = None) -> int:
     p_matching.add_argument("--updates", type=int, default=30, help="registry updates timed end to end")
     p_matching.add_argument("--no-model", action="store_true", help="skip the embedding model")
     p_matching.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p_screen = sub.add_parser(
+        "screening", help="due-diligence screening: names/s vs a pairwise scan, quality"
+    )
+    p_screen.add_argument("--names", type=int, default=10_000, help="organization names screened")
+    p_screen.add_argument("--entries", type=int, default=20_000, help="watch-list entries")
+    p_screen.add_argument("--baseline-names", type=int, default=15, help="names the pairwise baseline scans")
+    p_screen.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="default: the service's")
+    p_screen.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p_data = sub.add_parser("data", help="write the generated organizations to a CSV file (no benchmark)")
     p_data.add_argument("--rows", type=int, default=10_000)
     p_data.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -113,6 +122,18 @@ def main(argv: list[str] | None = None) -> int:
         )
         print_matching(matching)
         print(f"\nresults: {write_results('matching', vars(args), {'matching': matching})}")
+        return 0
+
+    if args.command == "screening":
+        result = run_screening(
+            names=args.names,
+            entries=args.entries,
+            baseline_names=args.baseline_names,
+            threshold=args.threshold,
+            seed=args.seed,
+        )
+        print_screening(result)
+        print(f"\nresults: {write_results('screening', vars(args), {'screening': result})}")
         return 0
 
     backends = _backends(args)

@@ -78,3 +78,34 @@ def test_override_without_justification_is_refused_over_http(service: RunningDue
     assert explain["band"] == "low" and explain["improvements"] == []
     verify = c.get("/v1/audit/verify").json()
     assert verify == {"ok": True, "entries": 2, "head_hash": verify["head_hash"], "first_broken": None}
+
+
+def test_out_of_range_numbers_are_422_not_500(service: RunningDuediligence) -> None:
+    c = service.client
+    r = c.get("/v1/audit", params={"after": 2**63})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.after"
+    assert c.get("/v1/audit", params={"after": 0, "limit": 1}).json() == {"items": [], "next_after": None}
+
+
+def test_flags_over_http(service: RunningDuediligence) -> None:
+    c = service.client
+    known_organization(service.domains, ORG, "Grupo Conciencia")
+    body = {
+        "organization_id": ORG,
+        "category": "reputational",
+        "title": "Nota de prensa",
+        "reason": "Denuncia",
+    }
+    flag = c.post("/v1/flags", json=body)
+    assert flag.status_code == 201 and flag.json()["level"] == "observation"
+    url = f"/v1/flags/{flag.json()['id']}:transition"
+    skip = c.post(url, json={"to": "red", "reason": "directo"})
+    assert skip.status_code == 409 and skip.json()["errors"][0]["field"] == "to"
+    silent = c.post(url, json={"to": "yellow", "reason": "  "})
+    assert silent.status_code == 422 and silent.json()["errors"][0]["field"] == "reason"
+    assert c.post("/v1/flags", json=body | {"level": "red"}).status_code == 422  # red only by escalation
+    assert (
+        c.post(url, json={"to": "yellow", "reason": "Riesgo confirmado por dos fuentes"}).status_code == 200
+    )
+    state = c.get(f"/v1/flags/organizations/{ORG}").json()
+    assert state["blocking"] is False and state["flags"][0]["history"][-1]["reason"].startswith("Riesgo")

@@ -44,6 +44,7 @@ def test_answers_must_be_on_the_dimension_scale(domains: Domains) -> None:
         domains.assessments.put_answer(a.id, "NOPE-1", AnswerPut(answer="low"))
     view = domains.assessments.put_answer(a.id, "LEG-1", AnswerPut(answer="Medium"))
     assert [(x.question_id, x.answer, x.value) for x in view.answers] == [("LEG-1", "medium", 2)]
+    assert "LEG-1" in view.missing_evidence and "LEG-4" not in view.missing_evidence
 
 
 def test_workflow_records_who_and_when_and_refuses_skipping_steps(domains: Domains) -> None:

@@ -12,8 +12,9 @@ from tejido_common.event_contracts import stale_schemas
 from tejido_common.events import load_schema
 from tejido_duediligence.flags.events import CONTRACTS as FLAG_CONTRACTS
 from tejido_duediligence.ratings.events import CONTRACTS as RATING_CONTRACTS
+from tejido_duediligence.screening.events import CONTRACTS as SCREENING_CONTRACTS
 
-CONTRACTS = [*RATING_CONTRACTS, *FLAG_CONTRACTS]
+CONTRACTS = [*RATING_CONTRACTS, *FLAG_CONTRACTS, *SCREENING_CONTRACTS]
 RECORDED = Path(__file__).parents[3] / "tests" / "contracts"
 
 
@@ -26,3 +27,8 @@ def test_every_contract_has_a_recorded_example_that_validates() -> None:
         example = json.loads((RECORDED / f"{contract.type}.json").read_text())
         Draft202012Validator(load_schema(contract.type)).validate(example["data"])
         contract.model.model_validate(example["data"])  # and the producer's own model reads it
+
+
+def test_screening_hits_are_marked_restricted() -> None:
+    assert load_schema("duediligence.screening.hit.v1")["x-restricted"] is True
+    assert "x-restricted" not in load_schema("duediligence.flag.changed.v1")

@@ -17,7 +17,7 @@ from tejido_duediligence.testing import finalized_assessment, known_organization
 ORG = "01a20a4c-8a2f-7272-a847-97fc09c6c5be"
 
 
-@pytest.mark.parametrize("justification", [None, "", "   ", "porque sí"])
+@pytest.mark.parametrize("justification", [None, "", "   ", "porque sí", " " * 30 + "ok"])
 def test_an_override_without_a_written_justification_is_refused(justification: str | None) -> None:
     body = {"band": "low"} | ({"justification": justification} if justification is not None else {})
     with pytest.raises(ValidationError) as refused:
@@ -96,3 +96,13 @@ def test_ratings_expire_once_with_an_event_and_are_due_for_reassessment(domains:
     assert [e["data"]["rating_id"] for e in expired] == [rating.id]
     due = domains.ratings.search(ORG, True, 10)
     assert [r.id for r in due] == [rating.id] and due[0].freshness.expired
+    assert domains.ratings.search(ORG, False, 10) == []
+
+
+def test_only_the_current_rating_of_an_organization_announces_its_expiry(domains: Domains) -> None:
+    known_organization(domains, ORG, "Grupo Conciencia")
+    old = domains.ratings.of_assessment(finalized_assessment(domains, ORG))
+    new = domains.ratings.of_assessment(finalized_assessment(domains, ORG, hact="medium"))
+    assert domains.ratings.expire_due(utcnow() + timedelta(days=731)) == 1
+    assert [e["data"]["rating_id"] for e in outbox(domains, "duediligence.rating.expired.v1")] == [new.id]
+    assert domains.ratings.get(old.id).freshness.expired  # still marked, just not announced

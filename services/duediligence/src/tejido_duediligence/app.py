@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -25,6 +25,9 @@ from tejido_duediligence.organizations.service import OrganizationDirectory
 from tejido_duediligence.ratings.api import assessment_router as rating_of_assessment_router
 from tejido_duediligence.ratings.api import router as ratings_router
 from tejido_duediligence.ratings.service import RatingService
+from tejido_duediligence.screening.api import lists_router
+from tejido_duediligence.screening.api import router as screening_router
+from tejido_duediligence.screening.service import ScreeningService
 from tejido_duediligence.settings import DuediligenceSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -50,8 +53,17 @@ class Domains:
             FileStorage(settings.resolved_evidence_dir()),
             evidence_max_bytes=settings.evidence_max_bytes,
         )
+        self.screening = ScreeningService(
+            db,
+            self.flags,
+            self.audit,
+            threshold=settings.screening_threshold,
+            max_bytes=settings.watchlist_max_bytes,
+        )
         self.assessments.finalizer = self.ratings.finalize
         self.assessments.rating_of = self.ratings.rating_id_of
+        # A registry event that changes a name or a key person re-screens the organization.
+        self.directory.on_names_changed.append(self.screening.screen_organization)
         runtime.add_consumer(registry_consumer(self.directory))
 
 
@@ -69,10 +81,13 @@ def create_app(settings: DuediligenceSettings) -> FastAPI:
             assessments_router,
             ratings_router,
             flags_router,
+            screening_router,
+            lists_router,
             audit_router,
         ],
         body_limit_overrides={
             r"^/v1/assessments/[^/]+/answers/[^/]+/evidence$": settings.evidence_max_bytes + 64 * 1024,
+            r"^/v1/watchlists$": settings.watchlist_max_bytes + 64 * 1024,
         },
     )
     app.state.directory = domains.directory
@@ -81,27 +96,41 @@ def create_app(settings: DuediligenceSettings) -> FastAPI:
     app.state.flags = domains.flags
     app.state.ratings = domains.ratings
     app.state.assessments = domains.assessments
+    app.state.screening = domains.screening
     app.state.domains = domains
-    _run_periodically(app, domains.ratings.expire_due, settings.expiry_check_seconds, "rating expiry")
+    startup: list[Callable[[], object]] = (
+        [domains.screening.load_shipped] if settings.load_synthetic_watchlist else []
+    )
+    _background(app, startup, domains.ratings.expire_due, settings.expiry_check_seconds)
     return app
 
 
-def _run_periodically(app: FastAPI, job: object, seconds: float, name: str) -> None:
-    """Run ``job`` in a worker thread every ``seconds`` while the app is up (wraps the app's lifespan)."""
+def _background(
+    app: FastAPI, startup: list[Callable[[], object]], job: Callable[[], object], seconds: float
+) -> None:
+    """After start-up (database migrated), run the ``startup`` jobs once, then ``job`` every ``seconds``
+    in a worker thread while the app is up (wraps the app's lifespan)."""
     inner = app.router.lifespan_context
 
     async def loop() -> None:
+        for first in startup:
+            try:
+                await asyncio.to_thread(first)
+            except Exception as exc:
+                log.warning(
+                    "start-up job failed", job=getattr(first, "__name__", "job"), error=str(exc) or repr(exc)
+                )
         while True:
             try:
-                await asyncio.to_thread(job)  # type: ignore[arg-type]
+                await asyncio.to_thread(job)
             except Exception as exc:  # keep going: the next round retries
-                log.warning("periodic job failed", job=name, error=str(exc) or repr(exc))
+                log.warning("periodic job failed", error=str(exc) or repr(exc))
             await asyncio.sleep(seconds)
 
     @contextlib.asynccontextmanager
     async def lifespan(app_: FastAPI) -> AsyncIterator[None]:
         async with inner(app_):
-            task = asyncio.create_task(loop(), name=name)
+            task = asyncio.create_task(loop(), name="duediligence-background")
             try:
                 yield
             finally:

@@ -4,6 +4,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from tejido_common.settings import ServiceSettings
+from tejido_duediligence.screening.matcher import DEFAULT_THRESHOLD
 
 
 class DuediligenceSettings(ServiceSettings):
@@ -18,7 +19,7 @@ class DuediligenceSettings(ServiceSettings):
     rating_validity_days: int = Field(default=730, ge=1)
     expiry_check_seconds: float = Field(default=3600.0, gt=0)
     # Screening: the minimum score (0–100) of a hit, the watch-list upload limit, and the shipped list.
-    screening_threshold: float = Field(default=88.0, ge=50, le=100)
+    screening_threshold: float = Field(default=DEFAULT_THRESHOLD, ge=50, le=100)
     watchlist_max_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
     load_synthetic_watchlist: bool = True
 

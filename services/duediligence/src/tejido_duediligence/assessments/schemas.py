@@ -76,6 +76,9 @@ class Assessment(BaseModel):
     created_by: str
     answers: list[Answer]
     unanswered: list[str]
+    missing_evidence: list[str] = Field(
+        description="questions whose framework asks for evidence, with none yet"
+    )
     workflow: list[Step]
     rating_id: str | None = None
 

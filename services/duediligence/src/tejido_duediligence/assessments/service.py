@@ -273,11 +273,12 @@ class AssessmentService:
             for a in repo.answers(row.id)
         ]
         answered = {a.question_id for a in answers}
-        unanswered = [q.id for _, q in self.framework_of(row).questions() if q.id not in answered]
+        questions = [q for _, q in self.framework_of(row).questions()]
         return Assessment(
             **row.model_dump(),
             answers=answers,
-            unanswered=unanswered,
+            unanswered=[q.id for q in questions if q.id not in answered],
+            missing_evidence=[q.id for q in questions if q.evidence_required and q.id not in evidence],
             workflow=[Step.model_validate(s, from_attributes=True) for s in repo.steps(row.id)],
             rating_id=self.rating_of(session, row.id),
         )

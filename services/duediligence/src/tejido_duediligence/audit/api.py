@@ -24,7 +24,7 @@ Audit = Annotated[AuditLog, Depends(get_audit)]
 def list_entries(
     audit: Audit,
     subject: Annotated[str | None, Query(max_length=200, description="e.g. organization/<id>")] = None,
-    after: Annotated[int, Query(ge=0, description="next_after of the previous page")] = 0,
+    after: Annotated[int, Query(ge=0, le=2**53, description="next_after of the previous page")] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditPage:
     """Audit entries in order: finalized ratings, overrides, flag changes, adjudications."""

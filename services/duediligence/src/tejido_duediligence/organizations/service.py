@@ -15,7 +15,7 @@ from tejido_duediligence.organizations.repository import OrganizationRepository
 from tejido_duediligence.organizations.schemas import OrganizationView, PeopleEvent, Profile
 
 # (session, organization id) → None; runs inside the consumer's transaction.
-NamesChanged = Callable[[Session, str], None]
+NamesChanged = Callable[[Session, str], object]
 
 
 class UnknownOrganization(NotFound):

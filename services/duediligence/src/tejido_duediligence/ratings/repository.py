@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import not_, or_, select
 from sqlmodel import Session, col
 
 from tejido_duediligence.ratings.models import RatingRow
@@ -29,6 +29,12 @@ class RatingRepository:
         self.session.add(row)
         self.session.flush()
 
+    def newer_exists(self, row: RatingRow) -> bool:
+        stmt = select(col(RatingRow.id)).where(
+            col(RatingRow.organization_id) == row.organization_id, col(RatingRow.rated_at) > row.rated_at
+        )
+        return self.session.scalars(stmt.limit(1)).first() is not None
+
     def due(self, today: date, limit: int) -> list[RatingRow]:
         stmt = (
             select(RatingRow)
@@ -39,10 +45,11 @@ class RatingRepository:
         )
         return list(self.session.scalars(stmt))
 
-    def search(self, org_id: str | None, expired: bool | None, limit: int) -> list[RatingRow]:
+    def search(self, org_id: str | None, due: bool | None, today: date, limit: int) -> list[RatingRow]:
         stmt = select(RatingRow)
         if org_id:
             stmt = stmt.where(col(RatingRow.organization_id) == org_id)
-        if expired is not None:
-            stmt = stmt.where(col(RatingRow.expired).is_(expired))
+        past = or_(col(RatingRow.expired).is_(True), col(RatingRow.valid_until) < today)
+        if due is not None:
+            stmt = stmt.where(past if due else not_(past))
         return list(self.session.scalars(stmt.order_by(col(RatingRow.rated_at).desc()).limit(limit)))

@@ -3,7 +3,7 @@ written justification, explain, freshness and expiry."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
@@ -133,15 +133,20 @@ class RatingService:
             return self._view(row, row.overridden_at)
 
     def expire_due(self, now: datetime | None = None, batch: int = 200) -> int:
-        """Mark ratings past their valid-until date expired and announce each once."""
+        """Mark ratings past their valid-until date expired; announce each organization's current one once.
+        Returns how many expiries were announced."""
         now = now or utcnow()
         with self.db.session() as session:
             repo = RatingRepository(session)
             rows = repo.due(now.date(), batch)
+            announced = 0
             for row in rows:
                 row.expired, row.expired_at = True, now
                 row.version += 1
                 repo.add(row)
+                if repo.newer_exists(row):
+                    continue  # superseded by a newer rating: its expiry says nothing about the organization
+                announced += 1
                 payload = RatingExpired(
                     organization_id=row.organization_id,
                     rating_id=row.id,
@@ -156,7 +161,7 @@ class RatingService:
                         payload, source=SOURCE, subject=f"organization/{row.organization_id}"
                     ),
                 )
-            return len(rows)
+            return announced
 
     def _publish(self, session: Session, row: RatingRow) -> None:
         if row.band is None:
@@ -211,11 +216,8 @@ class RatingService:
     def search(self, org_id: str | None, due: bool | None, limit: int) -> list[Rating]:
         now = utcnow()
         with self.db.read_session() as session:
-            rows = RatingRepository(session).search(org_id, None, limit if due is None else 10_000)
-        views = [self._view(r, now) for r in rows]
-        if due is not None:
-            views = [v for v in views if v.freshness.due_for_reassessment == due][:limit]
-        return views
+            rows = RatingRepository(session).search(org_id, due, now.date(), limit)
+        return [self._view(r, now) for r in rows]
 
     @staticmethod
     def _view(row: RatingRow, now: datetime) -> Rating:
@@ -253,7 +255,3 @@ class RatingService:
             version=row.version,
             result=row.result,
         )
-
-
-def today() -> date:
-    return utcnow().date()

@@ -14,7 +14,7 @@ from tejido_duediligence.kit.columns import JsonDoc
 
 class ListVersionRow(SQLModel, table=True):
     __tablename__ = "watchlist_versions"
-    __table_args__ = (Index("ix_watchlist_versions_list", "list_id", "seq"),)
+    __table_args__ = (Index("ix_watchlist_versions_list", "list_id", "seq", unique=True),)
 
     id: str = Field(sa_column=Column(String(36), primary_key=True))
     list_id: str = Field(sa_column=Column(String(60), nullable=False))
