@@ -135,5 +135,5 @@ def validate(document: bytes) -> list[str]:
     schema = xmlschema.XMLSchema(str(XSD))
     try:
         return [str(error.reason or error) for error in schema.iter_errors(document.decode("utf-8"))]
-    except xmlschema.XMLResourceParseError as exc:
+    except (xmlschema.XMLResourceError, SyntaxError) as exc:
         return [f"not well-formed XML: {exc}"]
