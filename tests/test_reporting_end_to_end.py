@@ -25,6 +25,8 @@ from tejido_reporting.observations.events import OBSERVATION_SUBMITTED
 from tejido_reporting.observations.schemas import ObservationIn
 from tejido_reporting.testing import RunningReporting, reporting_settings, running_reporting
 
+from .reporting_browser import artifact_dir, chromium_binary, view
+
 pytestmark = pytest.mark.db
 
 
@@ -444,3 +446,32 @@ def test_indicator_definitions_are_versioned(stack: Stack) -> None:
     assert [v["name"]["en"] for v in versions] == ["Wells dug", "Wells"]
     catalog = {i["code"] for i in stack.api.get("/v1/indicators").json()["items"]}
     assert {"workshop_participants", "community_actions", "funds_invested", "alliances_by_stage"} <= catalog
+
+
+@pytest.mark.skipif(chromium_binary() is None, reason="no chromium here (Debian: apt-get install chromium)")
+@pytest.mark.parametrize("lang", ["es", "en"])
+def test_collective_impact_report_renders_in_a_browser(stack: Stack, lang: str) -> None:
+    target = stack.api.post(
+        "/v1/targets",
+        json={
+            "indicator": "workshop_participants",
+            "organization_id": stack.orgs["thp"],
+            "period": "2009",
+            "target": 4000,
+        },
+    )
+    assert target.status_code in (201, 409), target.text
+    url = f"{stack.reporting.url}/v1/reports/collective-impact?lang={lang}&as_of=2010-01-15"
+    page = view(url)
+    (artifact_dir() / f"collective-impact-{lang}.png").write_bytes(page.screenshot)
+    assert page.screenshot.startswith(b"\x89PNG")
+    heading = {"es": "Informe de impacto colectivo", "en": "Collective impact report"}[lang]
+    met = {"es": "cumplida", "en": "met"}[lang]
+    assert heading in page.text
+    assert "SERVIVIENDA – FEDECOH: low-cost housing in Honduras" in page.text  # a new alliance
+    for figure in ("4,174", "157", "59", "56.5 % (886 / 1,568)", "26.6"):
+        assert figure in page.text, figure
+    assert met in page.text
+    assert len(page.images) >= 2
+    broken = [image["alt"] for image in page.images if not image["complete"] or image["width"] == 0]
+    assert broken == []

@@ -49,18 +49,15 @@ class ReportService:
     def gather(
         self, lang: str, months: MonthRange | None, label: str, as_of: date | None = None
     ) -> ReportData:
+        all_targets = self.targets.search(None, None, [], as_of)
         with self.db.read_session() as session:
             network = NetworkRepository(session)
             alliances = network.alliances()
             codes = RollupRepository(session).indicators_with_data(
                 months=(months.first, months.last) if months else None
             )
-            org_names = {
-                o.id: o.name
-                for o in network.organizations(
-                    {str(p["organization_id"]) for a in alliances for p in a.parties}
-                )
-            }
+            named = {t.scope_id for t in all_targets if t.scope == "organization"}
+            org_names = {o.id: o.name for o in network.organizations(named)}
         new = [a for a in alliances if _within(a.created_at, months)]
         concluded = [a for a in alliances if a.stage == "concluded" and _within(a.stage_changed_at, months)]
         indicators = [
@@ -70,7 +67,7 @@ class ReportService:
         names = {i.indicator: i.name.get(lang, i.indicator) for i in indicators}
         alliance_names = {a.id: a.name for a in alliances}
         targets: list[tuple[Target, str, str]] = []
-        for target in self.targets.search(None, None, [], as_of):
+        for target in all_targets:
             if months is not None and (target.period_end < months.start or target.period_start > months.end):
                 continue
             name = (
