@@ -375,9 +375,15 @@ def test_network_statistics_follow_registry_and_due_diligence_events(stack: Stac
     publish(stack.nats_url, rating)
     wait_until(lambda: stats(stack)["due_diligence_bands"] == {"low": 1}, timeout=10)
     assert time.monotonic() - started < 5  # "current within a second" on an idle machine; shared here
-    # a new registry event shows up too
-    stack.registry.client.post(f"/v1/organizations/{stack.orgs['peru']}:archive")
+    # new registry events show up too: a registration, then an archival
+    created = stack.registry.client.post(
+        "/v1/organizations", json=org_body("Red LASES"), params={"allow_duplicate": "true"}
+    )
+    assert created.status_code == 201
+    wait_until(lambda: stats(stack)["organizations"]["total"] == 5, timeout=10)
+    stack.registry.client.post(f"/v1/organizations/{created.json()['id']}:archive")
     wait_until(lambda: stats(stack)["organizations"]["by_status"].get("archived") == 1, timeout=10)
+    assert stats(stack)["organizations"]["total"] == 4
 
 
 def test_reporting_never_subscribes_to_restricted_events(stack: Stack) -> None:
