@@ -22,6 +22,7 @@ EXPECTED_TYPES = {
     "registry.organization.archived.v1",
     "registry.organization.people_updated.v1",
     "duediligence.rating.published.v1",
+    "reporting.observation.submitted.v1",
 }
 PUBLIC_ORGANIZATION_TYPES = {
     t for t in EXPECTED_TYPES if t.startswith("registry.organization.") and "people" not in t
