@@ -13,6 +13,7 @@ from bench.data import DEFAULT_SEED, OrgGenerator, write_csv
 from bench.gateway_bench import print_gateway, run_gateway
 from bench.harness import log, write_results
 from bench.import_bench import print_import, run_import
+from bench.reporting_bench import print_reporting, run_reporting
 from bench.screening_bench import DEFAULT_THRESHOLD, print_screening, run_screening
 from bench.search_bench import print_search, run_search
 
@@ -95,6 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     p_screen.add_argument("--baseline-names", type=int, default=15, help="names the pairwise baseline scans")
     p_screen.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="default: the service's")
     p_screen.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p_rep = sub.add_parser("reporting", help="impact reporting: bulk ingest rate and aggregate latency")
+    p_rep.add_argument("--observations", type=int, default=1_000_000)
+    p_rep.add_argument("--orgs", type=int, default=500)
+    p_rep.add_argument("--indicators", type=int, default=40)
+    p_rep.add_argument("--years", type=int, default=3)
+    p_rep.add_argument("--municipalities", type=int, default=200)
+    p_rep.add_argument("--chunk", type=int, default=50_000, help="rows per import request")
+    p_rep.add_argument("--requests", type=int, default=100, help="measured aggregate requests per query")
+    _common(p_rep)
     p_data = sub.add_parser("data", help="write the generated organizations to a CSV file (no benchmark)")
     p_data.add_argument("--rows", type=int, default=10_000)
     p_data.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -168,6 +178,23 @@ def main(argv: list[str] | None = None) -> int:
             )
             results["search"].append(result)
             print_search(result)
+    if args.command == "reporting":
+        results["reporting"] = []
+        for backend in backends:
+            result = run_reporting(
+                backend,
+                args.postgres,
+                observations=args.observations,
+                orgs=args.orgs,
+                indicators=args.indicators,
+                years=args.years,
+                municipalities=args.municipalities,
+                chunk=args.chunk,
+                requests=args.requests,
+                seed=args.seed,
+            )
+            results["reporting"].append(result)
+            print_reporting(result)
     recorded = {k: v for k, v in vars(args).items() if k != "postgres"}
     recorded["postgres"] = bool(args.postgres)  # never write connection strings to results
     path = write_results(args.command, recorded, results)

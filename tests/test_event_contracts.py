@@ -25,6 +25,7 @@ EXPECTED_TYPES = {
     "duediligence.rating.expired.v1",
     "duediligence.flag.changed.v1",
     "duediligence.screening.hit.v1",
+    "reporting.observation.submitted.v1",
 }
 PUBLIC_ORGANIZATION_TYPES = {
     t for t in EXPECTED_TYPES if t.startswith("registry.organization.") and "people" not in t

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from tejido_common.service import ServiceRuntime, build_app
 from tejido_reporting.aggregates.api import router as aggregates_router
 from tejido_reporting.aggregates.queries import Aggregator
+from tejido_reporting.exports.api import router as exports_router
 from tejido_reporting.indicators.api import router as indicators_router
 from tejido_reporting.indicators.service import IndicatorService, seed_defaults
 from tejido_reporting.network.api import router as network_router
@@ -16,6 +17,8 @@ from tejido_reporting.network.handlers import consumer_specs
 from tejido_reporting.observations.api import router as observations_router
 from tejido_reporting.observations.handlers import consumer_spec as observation_consumer
 from tejido_reporting.observations.service import ObservationService
+from tejido_reporting.reports.api import router as reports_router
+from tejido_reporting.reports.service import ReportService
 from tejido_reporting.settings import ReportingSettings
 from tejido_reporting.targets.api import router as targets_router
 from tejido_reporting.targets.service import TargetService
@@ -40,13 +43,22 @@ def create_app(settings: ReportingSettings) -> FastAPI:
         runtime,
         title="Tejido reporting",
         description="Indicator catalog, targets, observations, aggregates, exports and reports.",
-        routers=[indicators_router, observations_router, targets_router, aggregates_router, network_router],
+        routers=[
+            indicators_router,
+            observations_router,
+            targets_router,
+            aggregates_router,
+            network_router,
+            exports_router,
+            reports_router,
+        ],
         body_limit_overrides={r":import$": settings.import_max_body_bytes},
     )
     app.state.indicators = IndicatorService(runtime.db)
     app.state.observations = ObservationService(runtime.db, batch_size=settings.import_batch_size)
     app.state.aggregator = aggregator = Aggregator(runtime.db, settings.fx_rates)
-    app.state.targets = TargetService(runtime.db, aggregator)
+    app.state.targets = targets = TargetService(runtime.db, aggregator)
+    app.state.reports = ReportService(runtime.db, aggregator, targets)
     return app
 
 

@@ -102,9 +102,7 @@ def build_query(
     )
 
 
-@router.get("/aggregate", response_model=Aggregate, responses=PROBLEMS)
-def aggregate(
-    aggregator: Annotated[Aggregator, Depends(get_aggregator)],
+def aggregate_query(
     indicator: Annotated[str, Query(max_length=60, description="indicator code")],
     group_by: Annotated[
         Many,
@@ -131,10 +129,9 @@ def aggregate(
     convert_to: Annotated[
         str | None, Query(max_length=3, description="money: convert with the configured yearly rates")
     ] = None,
-    format: Annotated[Literal["json", "csv"], Query()] = "json",
-) -> Response | Aggregate:
-    """Aggregate one indicator over the selection, grouped (see the module docs for the math)."""
-    query = build_query(
+) -> AggregateQuery:
+    """The aggregate's query parameters (shared by the JSON/CSV aggregate and the charts)."""
+    return build_query(
         indicator,
         group_by,
         period,
@@ -150,6 +147,18 @@ def aggregate(
         currency,
         convert_to,
     )
+
+
+Selection = Annotated[AggregateQuery, Depends(aggregate_query)]
+
+
+@router.get("/aggregate", response_model=Aggregate, responses=PROBLEMS)
+def aggregate(
+    aggregator: Annotated[Aggregator, Depends(get_aggregator)],
+    query: Selection,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> Response | Aggregate:
+    """Aggregate one indicator over the selection, grouped (see the module docs for the math)."""
     result = aggregator.aggregate(query)
     if format == "csv":
         return Response(

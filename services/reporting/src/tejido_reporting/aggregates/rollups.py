@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, bindparam, delete, or_, select
 from sqlmodel import Session, col
 
 from tejido_reporting.aggregates.models import RollupRow
@@ -86,7 +86,9 @@ class RollupWriter:
             acc[1] += sign * den
             acc[2] += sign
 
-    def add_stock(self, key: BaseKey, m: Measured, as_of: int, obs_id: str, *, simple: bool) -> None:
+    def add_stock(
+        self, key: BaseKey, m: Measured, as_of: int, obs_id: str, *, simple: bool, disaggregated: bool = False
+    ) -> None:
         """``simple``: a new in-force stock value without parts and no correction — a conditional upsert
         suffices; anything else recomputes the month from the observations."""
         if not simple:
@@ -103,6 +105,7 @@ class RollupWriter:
                 "n": 1,
                 "as_of": as_of,
                 "obs_id": obs_id,
+                "_disaggregated": disaggregated,
             }
         )
 
@@ -146,7 +149,8 @@ class RollupWriter:
             held = latest.get(k)
             if held is None or (row["as_of"], row["obs_id"]) > (held["as_of"], held["obs_id"]):
                 latest[k] = row
-        rows = list(latest.values())
+        disaggregated = [row for row in latest.values() if row["_disaggregated"]]
+        rows = [{k: v for k, v in row.items() if k != "_disaggregated"} for row in latest.values()]
         stmt = insert_for(session, ROLLUP)
         newer = or_(
             stmt.excluded.as_of > ROLLUP.c.as_of,
@@ -164,17 +168,22 @@ class RollupWriter:
         )
         for start in range(0, len(rows), 2000):
             session.execute(stmt, rows[start : start + 2000])
-        # Parts of an older stock value of the same month no longer apply once a newer total exists.
-        for row in rows:
-            session.execute(
-                delete(RollupRow).where(
-                    *_key_filter(tuple(row[c] for c in BASE_COLUMNS)),  # type: ignore[arg-type]
-                    col(RollupRow.dimension) != "",
-                    or_(
-                        col(RollupRow.as_of) < row["as_of"],
-                        and_(col(RollupRow.as_of) == row["as_of"], col(RollupRow.obs_id) < row["obs_id"]),
-                    ),
-                )
+        if disaggregated:
+            # Parts of an older stock value of the same month no longer apply once a newer total exists.
+            stale = delete(ROLLUP).where(
+                *[ROLLUP.c[name] == bindparam(f"k_{name}") for name in BASE_COLUMNS],
+                ROLLUP.c.dimension != "",
+                or_(
+                    ROLLUP.c.as_of < bindparam("k_as_of"),
+                    and_(ROLLUP.c.as_of == bindparam("k_as_of"), ROLLUP.c.obs_id < bindparam("k_obs_id")),
+                ),
+            )
+            session.connection().execute(
+                stale,
+                [
+                    {f"k_{name}": row[name] for name in (*BASE_COLUMNS, "as_of", "obs_id")}
+                    for row in disaggregated
+                ],
             )
 
 

@@ -52,6 +52,7 @@ def check_place(country: str, subdivision: str, municipality: str) -> tuple[str,
     return None
 
 
+@lru_cache(maxsize=65536)
 def parse_territory(text: str) -> Territory:
     raw = text.strip()
     sub, _, municipality = raw.partition(":")

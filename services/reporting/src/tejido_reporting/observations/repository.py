@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from tejido_reporting.observations.models import ObservationRow
 
-OBSERVATIONS = ObservationRow.__table__  # type: ignore[attr-defined]
+INSERT_COLUMNS = (
+    "id", "ident", "organization_id", "observation_key", "revision", "content_hash", "in_force",
+    "indicator_code", "indicator_version", "alliance_id", "country", "subdivision", "municipality",
+    "period_start", "period_end", "month", "value", "numerator", "denominator", "weight", "currency",
+    "evidence_level", "parts", "source", "recorded_at",
+)  # fmt: skip
+_SQLITE_INSERT = (
+    f"INSERT INTO observations ({', '.join(INSERT_COLUMNS)}) "  # noqa: S608 - our own column names
+    f"VALUES ({', '.join('?' for _ in INSERT_COLUMNS)})"
+)
+_COPY = f"COPY observations ({', '.join(INSERT_COLUMNS)}) FROM STDIN"
+
+
+def _values(row: dict[str, Any], recorded_at: str, sqlite: bool) -> tuple[Any, ...]:
+    """One row as the driver takes it (what SQLAlchemy would bind: ISO dates, JSON text, and on SQLite
+    UTC datetimes without offset and 0/1 booleans)."""
+    parts = row["parts"]
+    return (
+        row["id"], row["ident"], row["organization_id"], row["observation_key"], row["revision"],
+        row["content_hash"], int(row["in_force"]) if sqlite else row["in_force"], row["indicator_code"],
+        row["indicator_version"], row["alliance_id"], row["country"], row["subdivision"], row["municipality"],
+        row["period_start"].isoformat(), row["period_end"].isoformat(), row["month"], row["value"],
+        row["numerator"], row["denominator"], row["weight"], row["currency"], row["evidence_level"],
+        json.dumps(parts) if parts else "[]", row["source"], recorded_at,
+    )  # fmt: skip
 
 
 class ObservationRepository:
@@ -28,8 +54,25 @@ class ObservationRepository:
         return out
 
     def insert(self, rows: list[dict[str, Any]]) -> None:
-        for start in range(0, len(rows), 2000):
-            self.session.execute(insert(OBSERVATIONS), rows[start : start + 2000])
+        """Straight to the driver (the bulk path: no per-row statement compilation): SQLite's
+        executemany, PostgreSQL's COPY. Every row of a batch shares its ``recorded_at``."""
+        if not rows:
+            return
+        connection = self.session.connection()
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        sqlite = connection.dialect.name == "sqlite"
+        moment: datetime = rows[0]["recorded_at"]
+        recorded_at = (
+            moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else moment.isoformat()
+        )
+        values = [_values(row, recorded_at, sqlite) for row in rows]
+        if sqlite:
+            raw.cursor().executemany(_SQLITE_INSERT, values)
+            return
+        with raw.cursor() as cursor, cursor.copy(_COPY) as copy:
+            for value in values:
+                copy.write_row(value)
 
     def retire(self, ids: list[str]) -> None:
         """Mark revisions as no longer in force (they stay in the history)."""

@@ -178,7 +178,15 @@ def ingest(session: Session, raws: Sequence[Mapping[str, Any]], source: str) -> 
                 writer.add_flow(prev_key, value_type, previous, -1)
         if value_type == "latest":
             simple = previous is None and not item.parts
-            writer.add_stock(key, item, int(item.period_end.strftime("%Y%m%d")), obs_id, simple=simple)
+            as_of = item.period_end.year * 10000 + item.period_end.month * 100 + item.period_end.day
+            writer.add_stock(
+                key,
+                item,
+                as_of,
+                obs_id,
+                simple=simple,
+                disaggregated=bool(item.indicator.definition.disaggregations),
+            )
         else:
             writer.add_flow(key, value_type, item, +1)
         state.in_force, state.in_force_revision, state.in_force_id = item, item.revision, obs_id

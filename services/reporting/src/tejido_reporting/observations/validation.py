@@ -394,20 +394,24 @@ def parse_parts_text(text: str, problems: Problems) -> list[dict[str, Any]]:
 
 def content_hash(c: Candidate) -> str:
     """What makes two sends of one revision "the same": everything but the key, revision and channel."""
-    doc = [
-        c.indicator.code,
-        c.alliance_id,
-        c.country,
-        c.subdivision,
-        c.municipality,
-        c.period_start.isoformat(),
-        c.period_end.isoformat(),
-        c.value,
-        c.numerator,
-        c.denominator,
-        c.weight,
-        c.currency,
-        c.evidence_level,
-        sorted((p["dimension"], p["category"], json.dumps(p, sort_keys=True)) for p in c.parts),
-    ]
-    return hashlib.sha256(json.dumps(doc, separators=(",", ":")).encode()).hexdigest()
+    doc = "\x1f".join(
+        str(v)
+        for v in (
+            c.indicator.code,
+            c.alliance_id,
+            c.country,
+            c.subdivision,
+            c.municipality,
+            c.period_start,
+            c.period_end,
+            c.value,
+            c.numerator,
+            c.denominator,
+            c.weight,
+            c.currency,
+            c.evidence_level,
+        )
+    )
+    if c.parts:
+        doc += json.dumps(sorted(c.parts, key=lambda p: (p["dimension"], p["category"])), sort_keys=True)
+    return hashlib.sha256(doc.encode()).hexdigest()
