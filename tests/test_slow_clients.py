@@ -8,6 +8,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from tejido_common.natsserver import NatsServer
 from tejido_common.testing import DatabaseTarget, EventCollector
 from tejido_registry.testing import org_body, registry_settings, running_registry
@@ -87,3 +89,33 @@ def test_a_handful_of_slow_uploads_stall_neither_health_nor_events_nor_other_req
     for answer in answers:
         assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
         assert b"request-timeout" in answer
+
+
+def test_slow_request_headers_get_a_408_and_the_connection_closed(
+    data_dir: Path, nats_server: NatsServer, db_target: DatabaseTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEJIDO_HEADER_TIMEOUT_SECONDS", "1.5")
+    settings = registry_settings(data_dir, nats_server.url, db_target)
+    with running_registry(settings) as registry:
+        port = int(registry.url.rsplit(":", 1)[1])
+        started = time.monotonic()
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            answer = b""
+            for byte in b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 40:
+                try:
+                    sock.sendall(bytes([byte]))
+                except OSError:
+                    break
+                sock.settimeout(0.2)
+                try:
+                    chunk = sock.recv(4096)
+                except TimeoutError:
+                    continue
+                if not chunk:
+                    break
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+        assert b"request-timeout" in answer
+        assert time.monotonic() - started < 6
+        # A normal client on the same server is unaffected.
+        assert registry.client.get("/healthz").status_code == 200

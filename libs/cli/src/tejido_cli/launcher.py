@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 from tejido_cli.config import COMPONENTS, GATEWAY, SERVICES, Component, LauncherConfig
 from tejido_cli.demo_alliances import DemoAllianceError, demo_org_ids_by_slug, load_demo_alliances
 from tejido_common.db import Database
+from tejido_common.http_protocol import HEADER_TIMEOUT_PROTOCOL
 from tejido_common.identity import SECRET_FILE, ensure_secret_file
 from tejido_common.migrations import upgrade
 from tejido_common.natsauth import SERVICES as NATS_SERVICES
@@ -237,6 +238,9 @@ def start_component(
         # Bounded shutdown even if a client keeps a connection open.
         "--timeout-graceful-shutdown",
         "5",
+        # uvicorn's HTTP protocol plus a header timeout (slow-header clients get a 408).
+        "--http",
+        HEADER_TIMEOUT_PROTOCOL,
     ]
     # The inherited environment stays: TEJIDO_<SERVICE>_* set by the user reach the service.
     env = {

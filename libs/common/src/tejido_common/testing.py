@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, text
 from tejido_common.broker import DEAD_LETTER_STREAM, ensure_stream, service_stream
 from tejido_common.db import normalize_url
 from tejido_common.events import Envelope
+from tejido_common.http_protocol import HEADER_TIMEOUT_PROTOCOL
 from tejido_common.identity import TEST_ADMIN, Principal, PrincipalAuth, load_internal_secret
 from tejido_common.natsserver import NatsServer, free_port
 
@@ -87,6 +88,8 @@ class ServerThread:
                 lifespan="on",
                 # Handlers still running (a deliberately slow upstream) must not hold up teardown long.
                 timeout_graceful_shutdown=5,
+                # As `tejido up` serves: slow request headers are cut with a 408.
+                http=HEADER_TIMEOUT_PROTOCOL,
             )
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
