@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     p_screen.add_argument("--names", type=int, default=10_000, help="organization names screened")
     p_screen.add_argument("--entries", type=int, default=20_000, help="watch-list entries")
-    p_screen.add_argument("--baseline-names", type=int, default=15, help="names the pairwise baseline scans")
+    p_screen.add_argument("--baseline-names", type=int, default=10, help="names the pairwise baseline scans")
     p_screen.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD, help="default: the service's")
     p_screen.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p_rep = sub.add_parser("reporting", help="impact reporting: bulk ingest rate and aggregate latency")

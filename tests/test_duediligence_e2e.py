@@ -55,7 +55,8 @@ def run(tmp_path: Path, nats_server: NatsServer, db_target: DatabaseTarget, flag
     ):
         reg, c = registry.client, dd.client
         assert (
-            c.post("/v1/watchlists", files={"file": ("un.xml", LIST, "application/xml")}).status_code == 201
+            c.post("/v1/watchlists:import", files={"file": ("un.xml", LIST, "application/xml")}).status_code
+            == 201
         )
         org = reg.post("/v1/organizations", json=org_body("Grupo Conciencia")).json()
 

@@ -17,15 +17,15 @@ def test_upload_lists_and_check_names(service: RunningDuediligence) -> None:
     c = service.client
     xml = (resources.files("tejido_duediligence.screening") / "data" / "synthetic-un-sc.xml").read_bytes()
     loaded = c.post(
-        "/v1/watchlists", files={"file": ("un.xml", xml, "application/xml")}, data={"list_id": "un-sc"}
+        "/v1/watchlists:import", files={"file": ("un.xml", xml, "application/xml")}, data={"list_id": "un-sc"}
     )
     assert loaded.status_code == 201, loaded.text
     assert loaded.json()["entries_loaded"] == 6 and loaded.json()["versions"][0]["seq"] == 1
     again = c.post(
-        "/v1/watchlists", files={"file": ("un.xml", xml, "application/xml")}, data={"list_id": "un-sc"}
+        "/v1/watchlists:import", files={"file": ("un.xml", xml, "application/xml")}, data={"list_id": "un-sc"}
     )
     assert again.status_code == 200 and again.json()["unchanged"] == ["un-sc"]
-    report = c.post("/v1/watchlists", files={"file": ("l.csv", CSV, "text/csv")}).json()
+    report = c.post("/v1/watchlists:import", files={"file": ("l.csv", CSV, "text/csv")}).json()
     assert report["entries_loaded"] == 1
     assert report["errors"] == [
         {"row": 3, "field": "country", "reason": "'Narnia' is not an ISO 3166-1 country"}
@@ -61,14 +61,16 @@ def test_bad_requests_are_problems_naming_the_field(service: RunningDuediligence
         r = c.post("/v1/screening/checks", json=body)
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == field, body
     broken = c.post(
-        "/v1/watchlists", files={"file": ("un.xml", b"<CONSOLIDATED_LIST><ENTITY>", "application/xml")}
+        "/v1/watchlists:import", files={"file": ("un.xml", b"<CONSOLIDATED_LIST><ENTITY>", "application/xml")}
     )
     assert broken.status_code == 422 and broken.json()["errors"][0]["field"] == "file"
-    binary = c.post("/v1/watchlists", files={"file": ("l.csv", b"\xff\xfe\x00\x01", "text/csv")})
+    binary = c.post("/v1/watchlists:import", files={"file": ("l.csv", b"\xff\xfe\x00\x01", "text/csv")})
     assert binary.status_code == 422 and "UTF-8" in binary.json()["detail"]
-    no_header = c.post("/v1/watchlists", files={"file": ("l.csv", b"a,b\n1,2\n", "text/csv")})
+    no_header = c.post("/v1/watchlists:import", files={"file": ("l.csv", b"a,b\n1,2\n", "text/csv")})
     assert no_header.status_code == 422 and "name" in no_header.json()["detail"]
-    bad_id = c.post("/v1/watchlists", files={"file": ("l.csv", CSV, "text/csv")}, data={"list_id": "../x"})
+    bad_id = c.post(
+        "/v1/watchlists:import", files={"file": ("l.csv", CSV, "text/csv")}, data={"list_id": "../x"}
+    )
     assert bad_id.status_code == 422 and bad_id.json()["errors"][0]["field"] == "list_id"
     assert (
         c.post("/v1/screening/hits/nope:adjudicate", json={"decision": "dismiss", "reason": "x"}).status_code

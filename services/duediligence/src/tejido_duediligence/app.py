@@ -87,7 +87,7 @@ def create_app(settings: DuediligenceSettings) -> FastAPI:
         ],
         body_limit_overrides={
             r"^/v1/assessments/[^/]+/answers/[^/]+/evidence$": settings.evidence_max_bytes + 64 * 1024,
-            r"^/v1/watchlists$": settings.watchlist_max_bytes + 64 * 1024,
+            r"^/v1/watchlists:import$": settings.watchlist_max_bytes + 64 * 1024,
         },
     )
     app.state.directory = domains.directory

@@ -69,7 +69,10 @@ def rescreen(organization_id: str, service: Service) -> ScreeningRun:
     return service.rescreen(organization_id)
 
 
-@lists_router.post("", response_model=LoadReport, status_code=status.HTTP_201_CREATED, responses=PROBLEMS)
+# ":import" like the registry's bulk import: the gateway lets bulk files of that name through.
+@lists_router.post(
+    ":import", response_model=LoadReport, status_code=status.HTTP_201_CREATED, responses=PROBLEMS
+)
 async def load_list(
     service: Service,
     response: Response,

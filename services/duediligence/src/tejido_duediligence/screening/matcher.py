@@ -242,17 +242,34 @@ class ListIndex:
 
     def screen(self, name: str, kind: str, country: str | None, threshold: float) -> list[Hit]:
         tokens = tokens_for(name, kind)
-        candidates: set[int] = set()
-        for token in tokens:
-            if len(token) > 1:
-                for word in self.near(kind, token):
-                    candidates |= self.postings[(kind, word)]
+        words = sorted({t for t in tokens if len(t) > 1})
+        # How many of the query's words an entry shares (through any of its names): a hit needs
+        # enough of them (see needed_words), so most candidates are dropped before scoring.
+        shared: dict[int, int] = defaultdict(int)
+        for token in words:
+            found: set[int] = set()
+            for word in self.near(kind, token):
+                found |= self.postings[(kind, word)]
+            for index in found:
+                shared[index] += 1
+        needed = needed_words(kind, len(words))
         hits = []
-        for index in candidates:
+        for index, count in shared.items():
+            if count < needed:
+                continue
             hit = best_hit(kind, name, tokens, country, self.entries[index], self.variants[index], threshold)
             if hit is not None:
                 hits.append(hit)
         return sorted(hits, key=lambda h: (-h.score, h.entry.list_id, h.entry.ref))
+
+
+def needed_words(kind: str, words: int) -> int:
+    """The fewest query words a listed name must share for any rule above to make it a hit.
+    Organizations: every word but one, and both when there are two; people: two words (one for a
+    one-word name)."""
+    if kind == "person":
+        return min(2, words)
+    return words if words <= 2 else words - 1
 
 
 def screen_pairwise(
