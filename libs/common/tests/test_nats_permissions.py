@@ -15,6 +15,7 @@ from nats.js.api import ConsumerConfig
 from pydantic import SecretStr
 
 from tejido_common.broker import DEAD_LETTER_STREAM, ensure_stream, service_stream
+from tejido_common.consumer import family_durable
 from tejido_common.natsauth import SERVICES, inbox_prefix
 from tejido_common.natsserver import NatsServer
 from tejido_common.testing import DatabaseTarget, service_client, wait_until
@@ -91,21 +92,26 @@ def test_each_service_publishes_and_reads_only_its_own_subjects(
             with pytest.raises(Exception):  # noqa: B017
                 await pull(mjs, "REGISTRY", "matching-people", restricted)
         # Its own public filters work, and carry nothing restricted.
-        assert await pull(mjs, "REGISTRY", "matching-alliances", "registry.alliance.>") == [
+        assert await pull(mjs, "REGISTRY", "matching-alliances", "registry.alliance.created.*") == [
             "registry.alliance.created.v1"
         ]
         # Due diligence, the restricted reader, gets the key people.
         dd = await connect(server, passwords, "duediligence")
         ddjs = dd.jetstream(timeout=3)
         await ensure_stream(ddjs, service_stream("duediligence"))
+        people_family = "registry.organization.people_updated.*"
+        people_durable = family_durable("duediligence", people_family)
         assert "registry.organization.people_updated.v1" in await pull(
-            ddjs, "REGISTRY", "duediligence", "registry.organization.>"
+            ddjs, "REGISTRY", people_durable, people_family
         )
+        # Under another name, or with a wider filter, not even due diligence may read it.
+        with pytest.raises(Exception):  # noqa: B017
+            await pull(ddjs, "REGISTRY", "duediligence-other", people_family)
         # …and nobody else may pull from its consumer.
         await rjs.publish("registry.organization.people_updated.v1", b'{"people": "more"}')
         stolen: list[Any] = []
         with contextlib.suppress(Exception):
-            sub = await mjs.pull_subscribe_bind("duediligence", stream="REGISTRY")
+            sub = await mjs.pull_subscribe_bind(people_durable, stream="REGISTRY")
             stolen = await sub.fetch(1, timeout=2)
         assert stolen == []
         # Nor update a stream it does not own (its retention, its subjects).

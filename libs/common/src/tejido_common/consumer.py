@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -112,6 +113,32 @@ class ConsumerSpec:
         if self.fallback is not None or not self.handlers:
             return [self.filter_subject]
         return sorted({type_family(key) for key in self.handlers})
+
+
+def family_durable(name: str, family: str) -> str:
+    """The durable name of one family's consumer when a spec is split (:func:`split_by_family`):
+    ``matching`` + ``registry.organization.updated.*`` → ``matching-registry_organization_updated``."""
+    return f"{name}-{'_'.join(t for t in family.split('.') if t not in ('*', '>'))}"
+
+
+def split_by_family(spec: ConsumerSpec) -> list[ConsumerSpec]:
+    """One spec per subscribed family. NATS can check a consumer's filter against the user's
+    permissions only when the consumer has exactly one (it then travels in the create request's
+    subject, see ``tejido_common.natsauth``), so a spec handling several types becomes one durable per
+    type. Order across types of one aggregate is then not kept: handlers must be version-guarded
+    (every read model here applies only newer versions)."""
+    families = spec.filter_subjects()
+    if len(families) <= 1:
+        return [spec]
+    return [
+        dataclasses.replace(
+            spec,
+            name=family_durable(spec.name, family),
+            filter_subject=family,
+            handlers={k: h for k, h in spec.handlers.items() if type_family(k) == family},
+        )
+        for family in families
+    ]
 
 
 def retry_delay_for(delivery: int, base: float, cap: float) -> float:

@@ -19,6 +19,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from tejido_common.consumer import family_durable
 from tejido_common.events import DEAD_LETTER_PREFIX
 
 SERVICES = ("registry", "matching", "duediligence", "reporting", "gateway")
@@ -26,21 +27,27 @@ SERVICES = ("registry", "matching", "duediligence", "reporting", "gateway")
 RESTRICTED_SUBJECTS = ("registry.organization.people_updated.v1",)
 RESTRICTED_READER = "duediligence"
 
+# Consumers subscribe to every version of each type they handle (``registry.organization.updated.*``,
+# see ``tejido_common.consumer``), one durable per type, so grants name type families.
 PUBLIC_REGISTRY = (
-    "registry.organization.registered.v1",
-    "registry.organization.updated.v1",
-    "registry.organization.archived.v1",
+    "registry.organization.registered.*",
+    "registry.organization.updated.*",
+    "registry.organization.archived.*",
     "registry.alliance.>",
 )
+ORGANIZATION_FAMILIES = (*PUBLIC_REGISTRY[:3], "registry.organization.people_updated.*")
 # service → stream → filter subjects its consumers may use. A new consumer needs its row here.
 CONSUMES: dict[str, dict[str, tuple[str, ...]]] = {
-    "registry": {"DUEDILIGENCE": ("duediligence.>",)},
-    "matching": {"REGISTRY": PUBLIC_REGISTRY, "DUEDILIGENCE": ("duediligence.>",)},
+    "registry": {"DUEDILIGENCE": ("duediligence.rating.published.*",)},
+    "matching": {
+        "REGISTRY": PUBLIC_REGISTRY,
+        "DUEDILIGENCE": ("duediligence.rating.published.*", "duediligence.flag.changed.*"),
+    },
     # Screening needs the key people: the one consumer of the restricted subject.
-    "duediligence": {"REGISTRY": ("registry.organization.>",)},
+    "duediligence": {"REGISTRY": ORGANIZATION_FAMILIES},
     "reporting": {
         "REGISTRY": PUBLIC_REGISTRY,
-        "DUEDILIGENCE": ("duediligence.>",),
+        "DUEDILIGENCE": ("duediligence.rating.published.*",),
         "MATCHING": ("matching.>",),
     },
     # Webhooks for funders: public events only.
@@ -52,6 +59,12 @@ CONSUMES: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 DEAD_LETTER = "DEADLETTER"
+# Matching's workers: ranking requests over core NATS request/reply (``rpc.`` is outside every stream, so
+# JetStream never answers them), and in-memory read models fed by ordered (ephemeral) consumers. NATS
+# cannot check an ephemeral consumer's filter, so matching may create ephemeral consumers on the streams
+# it reads; its durable consumers stay checked (see the README's security section).
+RPC_SUBJECTS: dict[str, tuple[str, ...]] = {"matching": ("rpc.matching.>",)}
+EPHEMERAL_READERS: dict[str, tuple[str, ...]] = {"matching": ("REGISTRY", "DUEDILIGENCE")}
 
 
 def inbox_prefix(service: str) -> str:
@@ -86,7 +99,7 @@ def permissions(service: str) -> dict[str, Any]:
         publish += [f"{api}.STREAM.INFO.{stream}", f"{api}.STREAM.CREATE.{stream}"]
         for f in filters:
             # Restricted filters only under the restricted reader's own consumer name.
-            name = service if _reads_restricted(f) else "*"
+            name = family_durable(service, f) if _reads_restricted(f) else "*"
             publish.append(f"{api}.CONSUMER.CREATE.{stream}.{name}.{f}")
         publish += [
             f"{api}.CONSUMER.INFO.{stream}.*",
@@ -97,16 +110,22 @@ def permissions(service: str) -> dict[str, Any]:
             s.split(".")[0] == stream.lower() for s in RESTRICTED_SUBJECTS
         ):
             # The restricted reader's consumer on this stream carries restricted messages: hands off.
-            reader = RESTRICTED_READER
+            reader = family_durable(RESTRICTED_READER, "registry.organization.people_updated.*")
             deny += [
                 f"{api}.CONSUMER.CREATE.{stream}.{reader}.>",
                 f"{api}.CONSUMER.INFO.{stream}.{reader}",
                 f"{api}.CONSUMER.MSG.NEXT.{stream}.{reader}",
                 f"$JS.ACK.{stream}.{reader}.>",
             ]
+    rpc = list(RPC_SUBJECTS.get(service, ()))
+    if rpc:
+        # Workers answer requests of their own service, whose inboxes carry its prefix.
+        publish += [*rpc, f"{inbox_prefix(service)}.>"]
+    for stream in EPHEMERAL_READERS.get(service, ()):
+        publish += [f"{api}.CONSUMER.CREATE.{stream}", "$JS.FC.>"]
     block: dict[str, Any] = {
         "publish": {"allow": publish},
-        "subscribe": {"allow": [f"{inbox_prefix(service)}.>"]},
+        "subscribe": {"allow": [f"{inbox_prefix(service)}.>", *rpc]},
     }
     if deny:
         block["publish"]["deny"] = deny

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.middleware import Middleware
 
 from tejido_common.broker import DEAD_LETTER_STREAM, Broker, StreamSpec, service_stream
-from tejido_common.consumer import ConsumerSpec, EventConsumer, prune_processed
+from tejido_common.consumer import ConsumerSpec, EventConsumer, prune_processed, split_by_family
 from tejido_common.db import Database
 from tejido_common.executors import DaemonExecutor
 from tejido_common.identity import InternalIdentityMiddleware, load_internal_secret
@@ -91,7 +91,13 @@ class ServiceRuntime:
             self.add_consumer(spec)
 
     def add_consumer(self, spec: ConsumerSpec) -> EventConsumer:
-        """Register a consumer before start-up (handlers usually need ``self.db`` first)."""
+        """Register a consumer before start-up (handlers usually need ``self.db`` first). A spec that
+        handles several event types runs as one durable per type (:func:`split_by_family`); the
+        last one is returned."""
+        consumers = [self._add_one_consumer(part) for part in split_by_family(spec)]
+        return consumers[-1]
+
+    def _add_one_consumer(self, spec: ConsumerSpec) -> EventConsumer:
         streams = self.broker.streams
         # A consumer may start before its producer ever ran: provision the producer's stream the
         # same way the producer does (idempotent), so subscribing never waits on start-up order.
