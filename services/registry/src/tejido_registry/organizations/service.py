@@ -359,6 +359,8 @@ class OrganizationService:
                 reason = f"organization {owner} is archived"
                 return BatchOutcome(item.number, None, [field_error(["identity", "identifiers"], reason)])
             changes = item.changes(public_dict(row))
+            if not any(changes.values()):
+                return BatchOutcome(item.number, "unchanged")  # nothing to merge: skip validating
             _, changed = self._update(uow, row, changes, dup_index=dup_index)
             if changed and owners is not None:
                 owners.update(dict.fromkeys(pairs, owner))
