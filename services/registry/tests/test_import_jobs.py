@@ -133,3 +133,41 @@ def test_body_over_the_limit_part_way_reports_what_was_committed(
     assert 0 < committed < 1000 and stored["created"] == committed, stored["errors"][:3]
     exported = registry.client.get("/v1/organizations:export", params={"format": "jsonl"}).text
     assert len(exported.splitlines()) == committed
+
+
+def test_client_gone_mid_import_leaves_a_report_of_what_was_committed(
+    small_import_registry: RunningRegistry,
+) -> None:
+    import socket
+    from urllib.parse import urlsplit
+
+    from sqlalchemy import select
+
+    from tejido_common.testing import wait_until
+    from tejido_registry.organizations.models import OrganizationImportRow
+
+    registry = small_import_registry
+    url = urlsplit(registry.url)
+    body = csv_bytes([row(i) for i in range(1, 121)])
+    sock = socket.create_connection((url.hostname, url.port))
+    head = (
+        f"POST /v1/organizations:import HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: text/csv\r\n"
+        "Transfer-Encoding: chunked\r\n"
+    )
+    for name, value in registry.client.headers.items():  # whatever the test client signs with
+        if name.lower() not in ("host", "content-type", "content-length", "transfer-encoding"):
+            head += f"{name}: {value}\r\n"
+    sock.sendall((head + "\r\n").encode())
+    sock.sendall(f"{len(body):x}\r\n".encode() + body + b"\r\n")  # no final chunk: the client vanishes
+
+    def job() -> OrganizationImportRow | None:
+        with registry.db.read_session() as s:
+            return s.scalars(select(OrganizationImportRow)).first()
+
+    wait_until(lambda: (j := job()) is not None and j.rows_committed == 100, message="first batches")
+    sock.close()
+    wait_until(lambda: (j := job()) is not None and j.state == "failed", message="the import stops")
+    stopped = job()
+    assert stopped is not None and "disconnected" in (stopped.stopped_reason or "")
+    # every complete row received was committed, and the report says so
+    assert stopped.rows_committed == 120 and stopped.report["created"] == 120

@@ -296,9 +296,11 @@ class OrganizationService:
         item by item and ``on_commit`` runs once at the end."""
         try:
             with gc_paused(), UnitOfWork.begin(self.db, buffered=True) as uow:
-                owners = OrganizationRepository(uow.session).owners_of_identifiers(
+                repo = OrganizationRepository(uow.session)
+                owners = repo.owners_of_identifiers(
                     pair for item in items for pair in _identifier_pairs(item.payload)
                 )
+                loaded = repo.load(owners.values())  # noqa: F841 (held: the session keeps them weakly)
                 outcomes = [self._upsert(uow, item, dup_index, allow_duplicates, owners) for item in items]
                 uow.flush()
                 if on_commit is not None:
@@ -361,6 +363,8 @@ class OrganizationService:
                 reason = f"organization {owner} is archived"
                 return BatchOutcome(item.number, None, [field_error(["identity", "identifiers"], reason)])
             changes = item.changes(public_dict(row))
+            if not any(changes.values()):
+                return BatchOutcome(item.number, "unchanged")  # nothing to merge: skip validating
             with uow.session.begin_nested():  # undone alone if this row's update is refused
                 _, changed = self._update(uow, row, changes, dup_index=dup_index)
             if changed and owners is not None:
