@@ -89,7 +89,7 @@ def test_nats_is_a_three_node_cluster_with_r3_streams(compose: dict[str, Any]) -
         assert command[command.index("--cluster") + 1] == "nats://0.0.0.0:6222"
         routes = command[command.index("--routes") + 1].split(",")
         assert sorted(routes) == sorted(f"nats://{n}:6222" for n in NATS_NODES)
-        volumes |= {str(v).split(":")[0] for v in services[node]["volumes"]}
+        volumes |= {str(v).split(":")[0] for v in services[node]["volumes"] if not str(v).startswith("./")}
         assert ":8222/healthz" in " ".join(_words(services[node]["healthcheck"]["test"]))
     assert len(names) == 3, "every node needs its own server name"
     assert len(volumes) == 3 and volumes <= set(compose["volumes"]), "every node needs its own store"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tejido_common.identity import PRINCIPAL_HEADER, TEST_ADMIN, load_internal_secret, sign_principal
 from tejido_common.natsserver import NatsServer
 from tejido_common.testing import DatabaseTarget, EventCollector
 from tejido_registry.testing import org_body, registry_settings, running_registry
@@ -17,12 +18,14 @@ from tejido_registry.testing import org_body, registry_settings, running_registr
 SLOW_UPLOADS = 7
 
 
-def slow_upload(port: int, stop: threading.Event, answers: list[bytes]) -> None:
-    """An import upload that announces 100 kB and sends one byte every half second."""
+def slow_upload(port: int, identity: str, stop: threading.Event, answers: list[bytes]) -> None:
+    """An import upload (vouched for as the gateway would) that announces 100 kB and sends one byte
+    every half second."""
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         sock.sendall(
             b"POST /v1/organizations:import HTTP/1.1\r\nHost: x\r\n"
-            b"Content-Type: application/x-ndjson\r\nContent-Length: 100000\r\n\r\n"
+            + f"{PRINCIPAL_HEADER}: {identity}\r\n".encode()
+            + b"Content-Type: application/x-ndjson\r\nContent-Length: 100000\r\n\r\n"
         )
         sock.settimeout(0.5)
         answer = b""
@@ -52,9 +55,12 @@ def test_a_handful_of_slow_uploads_stall_neither_health_nor_events_nor_other_req
     collector = EventCollector(nats_server.url, "registry.>").start()
     with running_registry(settings) as registry:
         port = int(registry.url.rsplit(":", 1)[1])
+        identity = sign_principal(
+            TEST_ADMIN, load_internal_secret(settings), "POST", "/v1/organizations:import"
+        )
         stop, answers = threading.Event(), []
         threads = [
-            threading.Thread(target=slow_upload, args=(port, stop, answers), daemon=True)
+            threading.Thread(target=slow_upload, args=(port, identity, stop, answers), daemon=True)
             for _ in range(SLOW_UPLOADS)
         ]
         for t in threads:
