@@ -71,9 +71,10 @@ def test_routes_by_first_segment(
 
 
 def test_real_matching_service_is_reached(gateway: Callable[..., str], client: httpx.Client) -> None:
-    # The placeholder matching service has no /v1 routes yet: its own 404 problem comes back unchanged.
+    # The real matching service answers (here its own problem for a request naming no organization),
+    # and its problem document comes back unchanged with the request id.
     response = client.get(gateway() + "/v1/matches", headers={"x-request-id": "via-matching"})
-    body = assert_problem(response, 404)
+    body = assert_problem(response, 422)
     assert body["instance"] == "/v1/matches"
     assert body["request_id"] == "via-matching"
 
