@@ -18,7 +18,8 @@ import pytest
 
 from tejido_common.natsserver import free_port, port_is_free
 
-pytestmark = pytest.mark.e2e
+# Whole-platform starts: each launch imports every service (slow on 2 busy cores).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 COMPONENT_COUNT = 5  # gateway + registry, matching, duediligence, reporting on the next four ports
 START_TIMEOUT = 120.0

@@ -33,7 +33,8 @@ from .test_launcher_e2e import (
     start_launcher,
 )
 
-pytestmark = pytest.mark.e2e
+# Whole-platform starts: each launch imports every service (slow on 2 busy cores).
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 
 def registry_pid(launcher_pid: int) -> int:
@@ -59,7 +60,11 @@ def test_a_killed_registry_is_restarted_and_no_event_is_lost(tmp_path: Path) -> 
         poll(lambda: organization_count(gateway) == expected, START_TIMEOUT, "demo organizations", launcher)
         children = descendants(launcher.pid)
         nats_url = json.loads((data_dir / "tejido-up.json").read_text())["nats_url"]
-        collector = EventCollector(nats_url, "registry.>").start()
+        # The embedded NATS requires users: observe as the launcher's operations user.
+        users = json.loads((data_dir / "nats-users.json").read_text())
+        collector = EventCollector(
+            nats_url, "registry.>", credentials={"user": "operator", "password": users["operator"]}
+        ).start()
 
         victim = registry_pid(launcher.pid)
         os.kill(victim, signal.SIGKILL)

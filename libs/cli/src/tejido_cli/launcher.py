@@ -37,6 +37,7 @@ from tejido_common.db import Database
 from tejido_common.http_protocol import HEADER_TIMEOUT_PROTOCOL
 from tejido_common.identity import SECRET_FILE, ensure_secret_file
 from tejido_common.migrations import upgrade
+from tejido_common.natsauth import OPERATOR as NATS_OPERATOR
 from tejido_common.natsauth import SERVICES as NATS_SERVICES
 from tejido_common.natsserver import NatsServer, die_with_parent
 
@@ -134,15 +135,24 @@ def describe_database(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def operator_credentials(cfg: LauncherConfig) -> dict[str, str]:
+    """``user``/``password`` of the embedded NATS's operations user ({} when there is none yet)."""
+    with contextlib.suppress(OSError, ValueError):
+        stored = json.loads((cfg.resolved_data_dir / NATS_USERS_FILE).read_text())
+        if isinstance(stored, dict) and NATS_OPERATOR in stored:
+            return {"user": NATS_OPERATOR, "password": str(stored[NATS_OPERATOR])}
+    return {}
+
+
 def nats_passwords(cfg: LauncherConfig) -> dict[str, str]:
     """One generated password per service for the embedded nats-server, kept (owner-only) in the data
     dir so a restart finds the same users."""
     path = cfg.resolved_data_dir / NATS_USERS_FILE
     with contextlib.suppress(OSError, ValueError):
         stored = json.loads(path.read_text())
-        if isinstance(stored, dict) and set(stored) >= set(NATS_SERVICES):
+        if isinstance(stored, dict) and set(stored) >= {*NATS_SERVICES, NATS_OPERATOR}:
             return {str(k): str(v) for k, v in stored.items()}
-    passwords = {service: secrets.token_urlsafe(24) for service in NATS_SERVICES}
+    passwords = {service: secrets.token_urlsafe(24) for service in (*NATS_SERVICES, NATS_OPERATOR)}
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         json.dump(passwords, fh)

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from tejido_cli.config import SERVICES, Component, LauncherConfig
-from tejido_cli.launcher import read_state
+from tejido_cli.launcher import operator_credentials, read_state
 from tejido_common.db import Database
 from tejido_common.deadletters import list_dead_letters, purge_dead_letters, replay_dead_letters
 from tejido_common.outbox import list_parked, outbox_stats, retry_parked
@@ -100,8 +100,15 @@ def _nats_url(cfg: LauncherConfig) -> str:
     return str(url)
 
 
-async def _with_js(url: str, action: str, consumer: str | None, seqs: Sequence[int]) -> None:
-    nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=1)
+async def _with_js(
+    url: str,
+    action: str,
+    consumer: str | None,
+    seqs: Sequence[int],
+    credentials: dict[str, str] | None = None,
+) -> None:
+    # The embedded NATS requires users: the launcher's operations user (none with an open server).
+    nc = await nats.connect(url, connect_timeout=5, max_reconnect_attempts=1, **(credentials or {}))
     try:
         js = nc.jetstream(timeout=10)
         if action == "list":
@@ -126,7 +133,8 @@ ConsumerOption = Annotated[str | None, typer.Option("--consumer", help="one cons
 @deadletter_app.command("list")
 def deadletter_list(consumer: ConsumerOption = None) -> None:
     """Every dead letter: which consumer gave up, on which event, why."""
-    asyncio.run(_with_js(_nats_url(_config()), "list", consumer, ()))
+    cfg = _config()
+    asyncio.run(_with_js(_nats_url(cfg), "list", consumer, (), operator_credentials(cfg)))
 
 
 @deadletter_app.command("replay")
@@ -141,7 +149,8 @@ def deadletter_replay(
     if not seqs and consumer is None:
         err.print("[bold red]error:[/] name --consumer, or the sequence numbers to replay")
         raise typer.Exit(2)
-    asyncio.run(_with_js(_nats_url(_config()), "replay", consumer, seqs or ()))
+    cfg = _config()
+    asyncio.run(_with_js(_nats_url(cfg), "replay", consumer, seqs or (), operator_credentials(cfg)))
 
 
 @deadletter_app.command("purge")
@@ -153,4 +162,5 @@ def deadletter_purge(
     if not yes:
         err.print("[bold red]error:[/] purging deletes events for good; add --yes")
         raise typer.Exit(2)
-    asyncio.run(_with_js(_nats_url(_config()), "purge", consumer, ()))
+    cfg = _config()
+    asyncio.run(_with_js(_nats_url(cfg), "purge", consumer, (), operator_credentials(cfg)))

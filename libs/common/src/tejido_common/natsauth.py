@@ -23,6 +23,9 @@ from tejido_common.consumer import family_durable
 from tejido_common.events import DEAD_LETTER_PREFIX
 
 SERVICES = ("registry", "matching", "duediligence", "reporting", "gateway")
+# The embedded platform's operations user (``tejido deadletter``, observers in tests): everything, like
+# an administrator. Deployments give their operators their own NATS credentials instead.
+OPERATOR = "operator"
 # Event types whose schema says ``x-restricted: true``, and the only service that may read them.
 RESTRICTED_SUBJECTS = ("registry.organization.people_updated.v1",)
 RESTRICTED_READER = "duediligence"
@@ -88,6 +91,8 @@ def _reads_restricted(filter_subject: str) -> bool:
 
 def permissions(service: str) -> dict[str, Any]:
     """The ``permissions`` block of ``service``'s NATS user."""
+    if service == OPERATOR:
+        return {"publish": {"allow": [">"]}, "subscribe": {"allow": [">"]}}
     own_stream = service.upper()
     consumed = CONSUMES.get(service, {})
     api = "$JS.API"
@@ -136,7 +141,7 @@ def server_config(passwords: Mapping[str, str]) -> str:
     """The ``authorization`` block for ``nats-server`` with one user per service. A password may be a
     ``$VARIABLE`` reference, which nats-server reads from its environment (compose, Kubernetes)."""
     users = []
-    for service in SERVICES:
+    for service in (*SERVICES, OPERATOR):
         if service not in passwords:
             continue
         password = passwords[service]

@@ -135,8 +135,10 @@ def service_client(
 class EventCollector:
     """Collects every event on a subject filter from JetStream (ordered, ephemeral consumer)."""
 
-    def __init__(self, nats_url: str, subject: str):
+    def __init__(self, nats_url: str, subject: str, credentials: dict[str, str] | None = None):
         self.nats_url = nats_url
+        # ``user``/``password`` where the server requires users (e.g. the launcher's operator).
+        self.credentials = credentials or {}
         self.subject = subject
         self.events: list[Envelope] = []
         self.raw: list[tuple[str, bytes, dict[str, str]]] = []
@@ -150,7 +152,9 @@ class EventCollector:
         return self
 
     async def _subscribe(self) -> None:
-        self._nc = await nats.connect(self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2)
+        self._nc = await nats.connect(
+            self.nats_url, max_reconnect_attempts=-1, reconnect_time_wait=0.2, **self.credentials
+        )
         js = self._nc.jetstream()
         # The producer may not have started yet: create its stream exactly as it would.
         stream = (
