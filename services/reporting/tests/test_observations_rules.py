@@ -183,3 +183,13 @@ def test_disaggregated_stock_keeps_only_the_latest_values_parts(world: World) ->
         "male": 25,
     }
     assert world.aggregator.aggregate(AggregateQuery(indicator="catalysts_active")).totals[0].value == 50
+
+
+def test_concurrent_sends_of_one_new_revision_record_it_once(world: World) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    org = world.organization()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(pool.map(lambda _: world.observations.record(obs(org, "race", value=7)), range(6)))
+    assert sorted(o.status for o in outcomes) == ["recorded"] + ["replayed"] * 5
+    assert houses(world) == 7

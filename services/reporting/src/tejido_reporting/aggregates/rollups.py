@@ -126,7 +126,7 @@ class RollupWriter:
                     "as_of": 0,
                     "obs_id": "",
                 }
-                for (key, dim, cat), acc in self.flows.items()
+                for (key, dim, cat), acc in sorted(self.flows.items(), key=_order)
             ]
             stmt = insert_for(session, ROLLUP)
             stmt = stmt.on_conflict_do_update(
@@ -157,7 +157,7 @@ class RollupWriter:
             total[2] += acc[2]
         rows = [
             {**dict(zip(PLACE_COLUMNS, place, strict=True)), "num": t[0], "den": t[1], "n": int(t[2])}
-            for place, t in by_place.items()
+            for place, t in sorted(by_place.items())
         ]
         stmt = insert_for(session, PLACES)
         stmt = stmt.on_conflict_do_update(
@@ -180,7 +180,7 @@ class RollupWriter:
             if held is None or (row["as_of"], row["obs_id"]) > (held["as_of"], held["obs_id"]):
                 latest[k] = row
         disaggregated = [row for row in latest.values() if row["_disaggregated"]]
-        rows = [{k: v for k, v in row.items() if k != "_disaggregated"} for row in latest.values()]
+        rows = [{k: v for k, v in row.items() if k != "_disaggregated"} for _, row in sorted(latest.items())]
         stmt = insert_for(session, ROLLUP)
         newer = or_(
             stmt.excluded.as_of > ROLLUP.c.as_of,
@@ -215,6 +215,12 @@ class RollupWriter:
                     for row in disaggregated
                 ],
             )
+
+
+def _order(item: tuple[tuple[BaseKey, str, str], list[float]]) -> tuple[Any, ...]:
+    """Concurrent batches upsert shared rows in one order (by key), so PostgreSQL never deadlocks them."""
+    (key, dim, cat), _ = item
+    return (key[0], dim, cat, key[6], key[1], key[2], key[3], key[4], key[5], key[7])
 
 
 def _key_filter(key: BaseKey) -> list[Any]:

@@ -247,6 +247,13 @@ class ObservationService:
         self.max_row_errors = max_row_errors
 
     def record(self, raw: Mapping[str, Any], source: str = "api") -> Outcome:
+        try:
+            return self._record(raw, source)
+        except IntegrityError:
+            # A concurrent request recorded this revision first: now it is a replay or a conflict.
+            return self._record(raw, source)
+
+    def _record(self, raw: Mapping[str, Any], source: str) -> Outcome:
         with self.db.session() as session:
             result = ingest(session, [raw], source)[0]
             if isinstance(result, Refusal):
