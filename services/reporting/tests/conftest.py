@@ -41,7 +41,13 @@ class World:
         self.targets = TargetService(db, self.aggregator)
 
     def organization(
-        self, org_id: str | None = None, *, version: int = 1, action: str = "registered", **identity: Any
+        self,
+        org_id: str | None = None,
+        *,
+        version: int = 1,
+        action: str = "registered",
+        purpose: dict[str, Any] | None = None,
+        **identity: Any,
     ) -> str:
         event = deepcopy(recorded("registry.organization.registered.v1"))
         event["type"] = f"registry.organization.{action}.v1"
@@ -49,6 +55,7 @@ class World:
         org["id"] = org_id or new_id()
         org["version"] = version
         org["identity"].update(identity)
+        org["purpose"].update(purpose or {})
         event["id"] = new_id()
         self.apply(apply_organization, event)
         return str(org["id"])

@@ -151,3 +151,24 @@ def test_territory_rolls_up_and_filters(world: World) -> None:
         "Valle de Ángeles": 30,
     }
     assert total(world, "houses_built", months=parse_period("2010")) is None
+
+
+def test_program_area_and_family_filters_use_the_reporters_profiles(world: World) -> None:
+    economy = world.organization(purpose={"program_areas": ["HE1"], "social_indicators": ["quality_of_life"]})
+    schools = world.organization(purpose={"program_areas": ["ED2"], "social_indicators": ["survival"]})
+    world.observations.record(obs(economy, "e", "workshops_held", value=7))
+    world.observations.record(obs(schools, "s", "workshops_held", value=5))
+
+    def held(**kw: Any) -> Any:
+        found = total(world, "workshops_held", **kw)
+        return found.value if found else None
+
+    assert held() == 12
+    assert held(program_areas=["HE"]) == 7  # a category matches its programs
+    assert held(program_areas=["ED2"]) == 5
+    assert held(program_areas=["HE1", "ED2"]) == 12
+    assert held(families=["survival"]) == 5
+    assert held(organization_ids=[economy]) == 7
+    # a profile update moves the organization to another program area
+    world.organization(economy, version=2, purpose={"program_areas": ["ED2"]})
+    assert held(program_areas=["ED2"]) == 12

@@ -156,3 +156,40 @@ def test_only_organizations_and_alliances_known_from_the_registry_report(world: 
     assert "archived" in refused(world, obs(archived, "y", value=1))["organization_id"]
     world.organization(archived, version=1)  # an older event arriving late changes nothing
     assert "archived" in refused(world, obs(archived, "z", value=1))["organization_id"]
+
+
+def test_disaggregated_stock_keeps_only_the_latest_values_parts(world: World) -> None:
+    org = world.organization()
+
+    def active(key: str, period: str, female: int, male: int, revision: int = 1) -> None:
+        parts = [
+            {"dimension": "sex", "category": "female", "value": female},
+            {"dimension": "sex", "category": "male", "value": male},
+        ]
+        world.observations.record(
+            obs(org, key, "catalysts_active", period=period, parts=parts, revision=revision)
+        )
+
+    active("jan", "2009-01", 10, 5)
+    active("feb", "2009-02", 30, 20)
+    q = AggregateQuery(indicator="catalysts_active", group_by=["category"], disaggregation="sex")
+    assert {r.group["category"]: r.value for r in world.aggregator.aggregate(q).rows} == {
+        "female": 30,
+        "male": 20,
+    }
+    active("feb", "2009-02", 25, 25, revision=2)
+    assert {r.group["category"]: r.value for r in world.aggregator.aggregate(q).rows} == {
+        "female": 25,
+        "male": 25,
+    }
+    assert world.aggregator.aggregate(AggregateQuery(indicator="catalysts_active")).totals[0].value == 50
+
+
+def test_concurrent_sends_of_one_new_revision_record_it_once(world: World) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    org = world.organization()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(pool.map(lambda _: world.observations.record(obs(org, "race", value=7)), range(6)))
+    assert sorted(o.status for o in outcomes) == ["recorded"] + ["replayed"] * 5
+    assert houses(world) == 7

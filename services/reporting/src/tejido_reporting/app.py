@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
+from sqlalchemy.exc import IntegrityError
 
 from tejido_common.service import ServiceRuntime, build_app
 from tejido_reporting.aggregates.api import router as aggregates_router
@@ -30,8 +31,11 @@ class ReportingRuntime(ServiceRuntime):
     def migrate(self) -> None:
         super().migrate()
         # The default catalog ships as data: indicators a database does not have yet are added.
-        with self.db.session() as session:
-            seed_defaults(session)
+        try:
+            with self.db.session() as session:
+                seed_defaults(session)
+        except IntegrityError:
+            pass  # another replica starting at the same time added them first
 
 
 def create_app(settings: ReportingSettings) -> FastAPI:

@@ -166,4 +166,5 @@ def aggregate(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{result.indicator}.csv"'},
         )
-    return result
+    # Serialized once by pydantic-core (a large grouping would otherwise be validated again).
+    return Response(result.model_dump_json(), media_type="application/json")

@@ -32,3 +32,22 @@ class RollupRow(SQLModel, table=True):
     as_of: int = Field(sa_column=Column(Integer, nullable=False))
     # the observation whose value a stock row holds (time-ordered ids break ties on the same day)
     obs_id: str = Field(sa_column=Column(String(36), nullable=False))
+
+
+class PlaceRollupRow(SQLModel, table=True):
+    """Flows only, summed over organizations and alliances: what an aggregate without organization or
+    alliance filters reads (several organizations report in one municipality, so it is much smaller)."""
+
+    __tablename__ = "rollups_by_place"
+
+    indicator_code: str = Field(sa_column=Column(String(60), primary_key=True))
+    dimension: str = Field(sa_column=Column(String(40), primary_key=True))
+    category: str = Field(sa_column=Column(String(60), primary_key=True))
+    month: int = Field(sa_column=Column(Integer, primary_key=True))
+    country: str = Field(sa_column=Column(String(2), primary_key=True))
+    subdivision: str = Field(sa_column=Column(String(10), primary_key=True))
+    municipality: str = Field(sa_column=Column(String(120), primary_key=True))
+    currency: str = Field(sa_column=Column(String(3), primary_key=True))
+    num: float = Field(sa_column=Column(Float, nullable=False))
+    den: float = Field(sa_column=Column(Float, nullable=False))
+    n: int = Field(sa_column=Column(Integer, nullable=False))

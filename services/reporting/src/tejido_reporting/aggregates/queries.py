@@ -22,7 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tejido_common.db import Database
 from tejido_common.problems import NotFound
-from tejido_reporting.aggregates.models import RollupRow
+from tejido_reporting.aggregates.models import PlaceRollupRow, RollupRow
 from tejido_reporting.aggregates.schemas import Aggregate, AggregateRow
 from tejido_reporting.indicators.repository import IndicatorRepository
 from tejido_reporting.indicators.schemas import IndicatorDefinition
@@ -32,7 +32,9 @@ from tejido_reporting.kit.periods import Granularity, MonthRange, bucket
 from tejido_reporting.kit.territory import Territory
 from tejido_reporting.network.repository import NetworkRepository
 
-R = RollupRow.__table__  # type: ignore[attr-defined]
+ROLLUPS = RollupRow.__table__  # type: ignore[attr-defined]
+PLACES = PlaceRollupRow.__table__  # type: ignore[attr-defined]
+R = ROLLUPS
 GROUPS = (
     "period",
     "territory",
@@ -147,24 +149,27 @@ class Aggregator:
             raise invalid("disaggregation", f"{cat[:60]!r} is not a {dim} category ({', '.join(allowed)})")
         return dim, cat or None
 
-    def _conditions(self, q: AggregateQuery, dim: str, cat: str | None) -> list[ColumnElement[bool]]:
-        conds: list[ColumnElement[bool]] = [R.c.indicator_code == q.indicator, R.c.dimension == dim]
+    def _conditions(
+        self, q: AggregateQuery, dim: str, cat: str | None, table: Any = ROLLUPS
+    ) -> list[ColumnElement[bool]]:
+        c = table.c
+        conds: list[ColumnElement[bool]] = [c.indicator_code == q.indicator, c.dimension == dim]
         if cat is not None:
-            conds.append(R.c.category == cat)
+            conds.append(c.category == cat)
         if q.months is not None:
-            conds += [R.c.month >= q.months.first, R.c.month <= q.months.last]
+            conds += [c.month >= q.months.first, c.month <= q.months.last]
         if q.territory is not None:
-            conds.append(R.c.country == q.territory.country)
+            conds.append(c.country == q.territory.country)
             if q.territory.subdivision:
-                conds.append(R.c.subdivision == q.territory.subdivision)
+                conds.append(c.subdivision == q.territory.subdivision)
             if q.territory.municipality:
-                conds.append(R.c.municipality == q.territory.municipality)
+                conds.append(c.municipality == q.territory.municipality)
         if q.organization_ids:
-            conds.append(R.c.organization_id.in_(list(q.organization_ids)))
+            conds.append(c.organization_id.in_(list(q.organization_ids)))
         if q.alliance_ids:
-            conds.append(R.c.alliance_id.in_(list(q.alliance_ids)))
+            conds.append(c.alliance_id.in_(list(q.alliance_ids)))
         if q.currency:
-            conds.append(R.c.currency == q.currency)
+            conds.append(c.currency == q.currency)
         return conds
 
     def _facet_conditions(self, repo: NetworkRepository, q: AggregateQuery) -> list[ColumnElement[bool]]:
@@ -224,12 +229,24 @@ class Aggregator:
         def keys_over(source: Any) -> list[tuple[str, Any]]:
             return self._keys(group_by, level, q.period, money, bool(q.convert_to), source)
 
-        keys = keys_over(R.c)
+        # Flows without organization or alliance in the question read the per-place rollups.
+        by_place = definition.value_type != "latest" and not (
+            q.organization_ids
+            or q.alliance_ids
+            or q.program_areas
+            or q.families
+            or "organization" in group_by
+            or "alliance" in group_by
+        )
+        table = PLACES if by_place else ROLLUPS
+        keys = keys_over(table.c)
         width = len([k for k in keys if not k[0].startswith("_")])
         groups = keys[:width]
         with self.db.read_session() as session:
-            conds = self._conditions(q, dim, cat) + self._facet_conditions(NetworkRepository(session), q)
-            stmt = self._statement(definition, keys_over, conds, "period" in group_by, q.period)
+            conds = self._conditions(q, dim, cat, table)
+            if not by_place:
+                conds += self._facet_conditions(NetworkRepository(session), q)
+            stmt = self._statement(definition, keys_over, conds, "period" in group_by, q.period, table)
             result = [tuple(r) for r in session.execute(stmt)]
         merged: dict[tuple[Any, ...], list[float]] = {}
         currency_of: dict[tuple[Any, ...], str | None] = {}
@@ -269,11 +286,13 @@ class Aggregator:
         conds: list[ColumnElement[bool]],
         by_period: bool,
         granularity: Granularity,
+        table: Any = ROLLUPS,
     ) -> Select[Any]:
         if definition.value_type != "latest":
-            keys = keys_over(R.c)
+            keys = keys_over(table.c)
+            t = table.c
             return (
-                select(*[c.label(n) for n, c in keys], func.sum(R.c.num), func.sum(R.c.den), func.sum(R.c.n))
+                select(*[c.label(n) for n, c in keys], func.sum(t.num), func.sum(t.den), func.sum(t.n))
                 .where(*conds)
                 .group_by(*[c for _, c in keys])
             )
@@ -336,15 +355,17 @@ class Aggregator:
         vt = definition.value_type
         if vt == "percentage":
             value = round(100.0 * num / den, 6) if den else None
-            return AggregateRow(
+            return AggregateRow.model_construct(
                 group=labels, value=value, numerator=_clean(num), denominator=_clean(den), observations=n
             )
         if vt == "average":
             value = round(num / den, 6) if den else None
-            return AggregateRow(
+            return AggregateRow.model_construct(
                 group=labels, value=value, numerator=_clean(num), denominator=_clean(den), observations=n
             )
-        return AggregateRow(group=labels, value=_clean(num), currency=currency, observations=n)
+        return AggregateRow.model_construct(
+            group=labels, value=_clean(num), currency=currency, observations=n
+        )
 
 
 def _clean(value: float) -> float:

@@ -15,13 +15,17 @@ from typing import Any, Protocol
 from sqlalchemy import and_, bindparam, delete, or_, select
 from sqlmodel import Session, col
 
-from tejido_reporting.aggregates.models import RollupRow
+from tejido_reporting.aggregates.models import PlaceRollupRow, RollupRow
 from tejido_reporting.kit.sql import insert_for
 from tejido_reporting.observations.models import ObservationRow
 
 # (indicator, organization, alliance, country, subdivision, municipality, month, currency)
 BaseKey = tuple[str, str, str, str, str, str, int, str]
 ROLLUP = RollupRow.__table__  # type: ignore[attr-defined]
+PLACES = PlaceRollupRow.__table__  # type: ignore[attr-defined]
+PLACE_COLUMNS = (
+    "indicator_code", "dimension", "category", "month", "country", "subdivision", "municipality", "currency",
+)  # fmt: skip
 BASE_COLUMNS = (
     "indicator_code",
     "organization_id",
@@ -122,7 +126,7 @@ class RollupWriter:
                     "as_of": 0,
                     "obs_id": "",
                 }
-                for (key, dim, cat), acc in self.flows.items()
+                for (key, dim, cat), acc in sorted(self.flows.items(), key=_order)
             ]
             stmt = insert_for(session, ROLLUP)
             stmt = stmt.on_conflict_do_update(
@@ -135,11 +139,37 @@ class RollupWriter:
             )
             for start in range(0, len(rows), 2000):
                 session.execute(stmt, rows[start : start + 2000])
+            self._flush_places(session)
         if self.stock_upserts:
             self._upsert_stocks(session)
         for key in self.stock_recompute:
             recompute_stock(session, key)
         self.flows, self.stock_upserts, self.stock_recompute = {}, [], set()
+
+    def _flush_places(self, session: Session) -> None:
+        by_place: dict[tuple[Any, ...], list[float]] = {}
+        for (key, dim, cat), acc in self.flows.items():
+            # key: indicator, organization, alliance, country, subdivision, municipality, month, currency
+            place = (key[0], dim, cat, key[6], key[3], key[4], key[5], key[7])
+            total = by_place.setdefault(place, [0.0, 0.0, 0])
+            total[0] += acc[0]
+            total[1] += acc[1]
+            total[2] += acc[2]
+        rows = [
+            {**dict(zip(PLACE_COLUMNS, place, strict=True)), "num": t[0], "den": t[1], "n": int(t[2])}
+            for place, t in sorted(by_place.items())
+        ]
+        stmt = insert_for(session, PLACES)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(PLACES.primary_key.columns.keys()),
+            set_={
+                "num": PLACES.c.num + stmt.excluded.num,
+                "den": PLACES.c.den + stmt.excluded.den,
+                "n": PLACES.c.n + stmt.excluded.n,
+            },
+        )
+        for start in range(0, len(rows), 2000):
+            session.execute(stmt, rows[start : start + 2000])
 
     def _upsert_stocks(self, session: Session) -> None:
         # Several values of one key in a batch: keep the latest before writing.
@@ -150,7 +180,7 @@ class RollupWriter:
             if held is None or (row["as_of"], row["obs_id"]) > (held["as_of"], held["obs_id"]):
                 latest[k] = row
         disaggregated = [row for row in latest.values() if row["_disaggregated"]]
-        rows = [{k: v for k, v in row.items() if k != "_disaggregated"} for row in latest.values()]
+        rows = [{k: v for k, v in row.items() if k != "_disaggregated"} for _, row in sorted(latest.items())]
         stmt = insert_for(session, ROLLUP)
         newer = or_(
             stmt.excluded.as_of > ROLLUP.c.as_of,
@@ -185,6 +215,12 @@ class RollupWriter:
                     for row in disaggregated
                 ],
             )
+
+
+def _order(item: tuple[tuple[BaseKey, str, str], list[float]]) -> tuple[Any, ...]:
+    """Concurrent batches upsert shared rows in one order (by key), so PostgreSQL never deadlocks them."""
+    (key, dim, cat), _ = item
+    return (key[0], dim, cat, key[6], key[1], key[2], key[3], key[4], key[5], key[7])
 
 
 def _key_filter(key: BaseKey) -> list[Any]:

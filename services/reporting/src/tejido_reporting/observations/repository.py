@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from tejido_reporting.observations.models import ObservationRow
@@ -67,12 +70,16 @@ class ObservationRepository:
             moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else moment.isoformat()
         )
         values = [_values(row, recorded_at, sqlite) for row in rows]
-        if sqlite:
-            raw.cursor().executemany(_SQLITE_INSERT, values)
-            return
-        with raw.cursor() as cursor, cursor.copy(_COPY) as copy:
-            for value in values:
-                copy.write_row(value)
+        try:
+            if sqlite:
+                raw.cursor().executemany(_SQLITE_INSERT, values)
+                return
+            with raw.cursor() as cursor, cursor.copy(_COPY) as copy:
+                for value in values:
+                    copy.write_row(value)
+        except (sqlite3.IntegrityError, psycopg.IntegrityError) as exc:
+            # Past SQLAlchemy here: raise what its callers handle (a concurrent writer won the race).
+            raise IntegrityError("INSERT INTO observations", None, exc) from exc
 
     def retire(self, ids: list[str]) -> None:
         """Mark revisions as no longer in force (they stay in the history)."""
