@@ -106,7 +106,8 @@ def test_two_workers_share_requests_survive_a_kill_and_follow_registry_changes(
         for name in workers:
             wait_until(
                 lambda n=name: len(names(ask_worker(api.settings.nats_url, n, request))) == 5,
-                timeout=30,
+                # A worker process imports numpy and friends first: slow on a busy machine without .pyc files.
+                timeout=120,
                 message=f"{name} caught up",
             )
 
@@ -142,7 +143,7 @@ def test_two_workers_share_requests_survive_a_kill_and_follow_registry_changes(
                 names(ask_worker(api.settings.nats_url, "w1", request))
                 and "Capacitadora 0" not in names(ask_worker(api.settings.nats_url, "w1", request))
             ),
-            timeout=30,
+            timeout=120,
             message="w1 restored",
         )
         assert len(names(ask_worker(api.settings.nats_url, "w1", request))) == 4

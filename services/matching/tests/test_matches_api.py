@@ -11,6 +11,7 @@ import nats
 import pytest
 
 from tejido_common.testing import wait_until
+from tejido_matching.candidates.models import Candidate
 from tejido_matching.testing import RunningMatching, event, org, rating_event, registry_body
 from tejido_registry.testing import RunningRegistry
 
@@ -137,6 +138,15 @@ def test_feedback_dismissal_and_acceptance_rates(
         p["identity"]["legal_name"]: register(registry, p) for p in (SONORA_MICRO, PERU_MICRO, SONORA_NOTHING)
     }
     ready_with(matching, requester, 3)
+    # Feedback checks the organizations against the database read model, written by the durable
+    # consumer (the ranking above came from the worker's memory, which may be ahead of it).
+    db = matching.app.state.runtime.db
+
+    def in_snapshot() -> bool:
+        with db.read_session() as session:
+            return all(session.get(Candidate, i) is not None for i in [requester, *ids.values()])
+
+    wait_until(in_snapshot, message="read model written")
     post = matching.client.post
     missing_reason = post(
         "/v1/matches/feedback",

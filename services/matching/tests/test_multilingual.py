@@ -67,7 +67,7 @@ def test_spanish_need_finds_english_profile(
         )
         return page if page.get("total") == 3 and embedded else None
 
-    page = wait_until(searched, timeout=60, message="three embedded candidates")
+    page = wait_until(searched, timeout=120, message="three embedded candidates")
     assert first_name(page) == "Women's Microfinance Initiative"
     top, rest = page["items"][0], page["items"][1:]
     assert all(top["features"]["complementarity"] > r["features"]["complementarity"] for r in rest)
@@ -107,5 +107,5 @@ def test_spanish_requester_needs_rank_an_english_offer_first(
         )
         return page if page.get("total") == 3 and embedded else None
 
-    page = wait_until(ranked, timeout=60, message="requester and candidates embedded")
+    page = wait_until(ranked, timeout=120, message="requester and candidates embedded")
     assert first_name(page) == "Women's Microfinance Initiative"

@@ -89,8 +89,12 @@ def candidate_mask(index: CandidateIndex, q: RankQuery) -> npt.NDArray[np.bool_]
 def _cos(index: CandidateIndex, rows: npt.NDArray[np.int64], slot: int, vector: F32 | None) -> F32:
     if vector is None or not np.any(vector):
         return np.zeros(len(rows), dtype=np.float32)
-    # The product over all rows is contiguous and faster than gathering the filtered rows first.
-    sims = (index.vectors(slot) @ vector)[rows]
+    # Over all rows the product is contiguous and beats gathering the rows first, unless the filters
+    # or the candidate stage left few of them.
+    if len(rows) * 4 < index.size:
+        sims = index.vectors(slot)[rows] @ vector
+    else:
+        sims = (index.vectors(slot) @ vector)[rows]
     sims[~index.has_emb[rows]] = 0.0
     return rescale_cosine(sims)
 
@@ -243,30 +247,35 @@ FEATURE_FUNCTIONS = {
 }
 
 
+STAGE_MIN_KEPT = 1_000
+
+
 def candidate_stage(
     index: CandidateIndex, q: RankQuery, rows: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.int64]:
-    """Beyond ``exact_limit`` candidates, score only those sharing something with the requester on
-    the inverted lists and code columns: an offer of a kind it needs, a place, a program category, or
-    (free text) a BM25 hit. Its recall against exact scoring is measured in ``bench/``."""
+    """Beyond ``exact_limit`` candidates, score only those likely to reach the top: an offer of a kind
+    the requester needs (2 points, complementarity weighs most) plus a shared place or program
+    category (1 point each; free text: a BM25 hit counts 2), keeping those with 3 points or more —
+    or 2 when that leaves fewer than ``STAGE_MIN_KEPT``. Recall against exact scoring: ``bench/``."""
     r = q.requester
-    keep = np.zeros(len(rows), dtype=np.bool_)
+    hits = np.zeros(len(rows), dtype=np.int8)
     kinds = index.vocab["kinds"].col
     wanted = [kinds[n.kind] for n in r.cooperation.needs if n.kind in kinds]
     if wanted:
-        keep |= index.offer_kinds[rows][:, wanted].any(axis=1)
+        hits += 2 * index.offer_kinds[rows][:, wanted].any(axis=1)
     places = q.target_places or (r.places() | r.wanted_places())
     subdivisions = {p for p in places if "-" in p}
-    keep |= index.rows_with("places", subdivisions or places)[rows]
+    hits += index.rows_with("places", subdivisions or places)[rows]
     cats = index.vocab["categories"].col
     wanted_cats = [
         cats[c] for c in {taxonomy().program_area_category(a) for a in r.purpose.program_areas} if c in cats
     ]
     if wanted_cats:
-        keep |= index.categories[rows][:, wanted_cats].any(axis=1)
+        hits += index.categories[rows][:, wanted_cats].any(axis=1)
     if q.need_text is not None:
-        keep |= index.bm25.scores(q.need_text, index.size)[rows] > 0
-    return rows[keep]
+        hits += 2 * (index.bm25.scores(q.need_text, index.size)[rows] > 0)
+    kept = rows[hits >= 3]
+    return kept if len(kept) >= STAGE_MIN_KEPT else rows[hits >= 2]
 
 
 def coalition_sectors_of(profiles: list[Profile]) -> set[str]:
