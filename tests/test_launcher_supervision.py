@@ -91,8 +91,12 @@ def test_a_killed_registry_is_restarted_and_no_event_is_lost(tmp_path: Path) -> 
         assert set(statuses) <= {200, 503}, statuses
         assert "registry exited with code -9; restarting" in " ".join(output.read_text().split())
 
+        key = (data_dir / "demo-admin-key").read_text().strip()  # writes need credentials
         created = httpx.post(
-            f"{gateway}/v1/organizations", json=org_body("Colectivo Tras el Reinicio"), timeout=10
+            f"{gateway}/v1/organizations",
+            json=org_body("Colectivo Tras el Reinicio"),
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=10,
         )
         assert created.status_code == 201, created.text
         new_id = created.json()["id"]

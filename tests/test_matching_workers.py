@@ -69,7 +69,7 @@ def ask_worker(nats_url: str, name: str, request: dict[str, Any]) -> dict[str, A
     async def go() -> dict[str, Any] | None:
         nc = await nats.connect(nats_url)
         try:
-            msg = await nc.request(f"matching.rank.{name}", json.dumps(request).encode(), timeout=2)
+            msg = await nc.request(f"rpc.matching.rank.{name}", json.dumps(request).encode(), timeout=2)
             answer: dict[str, Any] = json.loads(msg.data)
             return answer
         except Exception:

@@ -17,7 +17,9 @@ class MatchingSettings(ServiceSettings):
     # Ranking runs in workers reached over NATS request/reply (queue group). The API process runs one
     # itself unless operators start separate workers (`tejido up --matching-workers N`).
     embedded_worker: bool = True
-    rank_subject: str = "matching.rank"
+    # Core NATS request/reply, deliberately outside every stream's subjects (``matching.>`` is the
+    # MATCHING stream's): a stream capturing the request would answer it with a JetStream ack.
+    rank_subject: str = "rpc.matching.rank"
     worker_queue: str = "matching-workers"
     rank_timeout_seconds: float = Field(default=5.0, gt=0)
     # Workers resume the event streams from the snapshot's newest event time minus this margin
