@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
-
 from tejido_common.natsserver import NatsServer
-from tejido_common.testing import DatabaseTarget, ServerThread, database_target, wait_until
-from tejido_gateway.app import create_app as create_gateway
-from tejido_gateway.settings import GatewaySettings
+from tejido_common.testing import DatabaseTarget, database_target, wait_until
+from tejido_gateway.testing import running_gateway
 from tejido_matching.testing import matching_settings, org, registry_body, running_matching
 from tejido_registry.testing import registry_settings, running_registry
 
@@ -17,19 +14,17 @@ from tejido_registry.testing import registry_settings, running_registry
 def test_matches_through_the_gateway(
     data_dir: Path, nats_server: NatsServer, db_target: DatabaseTarget
 ) -> None:
-    (data_dir / "registry").mkdir()
+    # One data dir: the gateway signs callers with the internal secret every service there verifies.
     with (
         database_target("reg") as registry_db,
-        running_registry(registry_settings(data_dir / "registry", nats_server.url, registry_db)) as registry,
+        running_registry(registry_settings(data_dir, nats_server.url, registry_db)) as registry,
         running_matching(
             matching_settings(data_dir, nats_server.url, db_target, embeddings_enabled=False)
         ) as matching,
-        ServerThread(
-            create_gateway(
-                GatewaySettings(registry_url=registry.url, matching_url=matching.url, log_level="WARNING")
-            )
+        running_gateway(
+            data_dir, nats_server.url, registry_url=registry.url, matching_url=matching.url
         ) as gw,
-        httpx.Client(base_url=gw.url, timeout=10) as client,
+        gw.client(timeout=10) as client,
     ):
         requester = org(
             "Pide capacitación", subdivisions=["MX-SON"], needs=[("training", "Capacitación contable")]
