@@ -3,6 +3,8 @@ override refusal and audit verification."""
 
 from __future__ import annotations
 
+from tejido_common.identity import ORG_EDITOR, scoped
+from tejido_common.testing import service_client
 from tejido_duediligence.testing import RunningDuediligence, finalized_assessment, known_organization
 
 ORG = "01a20a4c-8a2f-7272-a847-97fc09c6c5be"
@@ -109,3 +111,31 @@ def test_flags_over_http(service: RunningDuediligence) -> None:
     )
     state = c.get(f"/v1/flags/organizations/{ORG}").json()
     assert state["blocking"] is False and state["flags"][0]["history"][-1]["reason"].startswith("Riesgo")
+
+
+def test_org_editors_work_only_on_their_own_self_assessments(service: RunningDuediligence) -> None:
+    other = "01a20a4c-8a2f-7272-a847-97fc09c6c5bf"
+    known_organization(service.domains, ORG, "Grupo Conciencia")
+    known_organization(service.domains, other, "Red LASES")
+    admin = service.client
+    reviewed = admin.post("/v1/assessments", json={"organization_id": ORG, "kind": "reviewer"}).json()
+    others = admin.post("/v1/assessments", json={"organization_id": other, "kind": "self"}).json()
+    with service_client(service.url, service.settings, principal=scoped(ORG_EDITOR, [ORG])) as editor:
+        own = editor.post("/v1/assessments", json={"organization_id": ORG, "kind": "self"})
+        assert own.status_code == 201, own.text
+        own_id = own.json()["id"]
+        assert editor.get(f"/v1/assessments/{own_id}").status_code == 200
+        listed = editor.get("/v1/assessments", params={"organization_id": ORG}).json()
+        assert [a["id"] for a in listed] == [own_id]  # not the reviewer's assessment of it
+        # Another organization's draft, a reviewer assessment, everything at once: refused.
+        assert editor.get(f"/v1/assessments/{others['id']}").status_code == 403
+        assert editor.get(f"/v1/assessments/{reviewed['id']}").status_code == 403
+        assert editor.get("/v1/assessments").status_code == 403
+        assert editor.get("/v1/assessments", params={"organization_id": other}).status_code == 403
+        assert (
+            editor.post("/v1/assessments", json={"organization_id": ORG, "kind": "reviewer"}).status_code
+            == 403
+        )
+        assert (
+            editor.post(f"/v1/assessments/{own_id}:transition", json={"to": "finalized"}).status_code == 403
+        )

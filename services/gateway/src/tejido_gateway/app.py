@@ -65,7 +65,10 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         description="Routes /v1 resources to the Tejido services.",
         # Own routes first: the catch-all proxy route must not shadow them.
         routers=[keys_router, *webhook_routers, router],
-        body_limit_overrides={r":import$": settings.import_max_body_bytes},
+        body_limit_overrides={
+            r":import$": settings.import_max_body_bytes,
+            r"^/v1/assessments/[^/]+/answers/[^/]+/evidence$": settings.evidence_max_body_bytes,
+        },
         readiness=readiness,
         # Our own /openapi.json and /docs describe the upstreams, not the gateway's few routes.
         openapi_url=None,

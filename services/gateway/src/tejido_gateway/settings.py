@@ -23,6 +23,8 @@ class GatewaySettings(ServiceSettings):
     upstream_max_connections: int = Field(default=512, ge=1)
     # Bulk imports (POST /v1/<resource>:import) may carry far more than ordinary requests.
     import_max_body_bytes: int = Field(default=64 * 1_048_576, ge=1024)
+    # Evidence files for due-diligence answers (the service keeps its own, smaller file limit).
+    evidence_max_body_bytes: int = Field(default=11 * 1_048_576, ge=1024)
     # How long the merged OpenAPI document is served from memory before upstreams are asked again.
     openapi_cache_seconds: float = Field(default=30.0, ge=0)
 

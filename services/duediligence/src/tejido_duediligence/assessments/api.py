@@ -8,6 +8,8 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, Up
 from fastapi.concurrency import run_in_threadpool
 
 from tejido_common.http import problem_responses
+from tejido_common.identity import ORG_EDITOR, current_principal, require_organization
+from tejido_common.problems import Forbidden
 from tejido_duediligence.assessments.schemas import (
     AnswerPut,
     Assessment,
@@ -31,9 +33,30 @@ def get_service(request: Request) -> AssessmentService:
 Service = Annotated[AssessmentService, Depends(get_service)]
 
 
+# An org_editor (CSO staff) works only on self-assessments of its own organizations and cannot verify
+# evidence or review: reviewer assessments and other organizations' drafts stay out of its reach.
+def _editor() -> bool:
+    return current_principal().role == ORG_EDITOR
+
+
+def _in_scope(service: AssessmentService, assessment_id: str) -> None:
+    assessment = service.get(assessment_id)
+    require_organization(assessment.organization_id)
+    if _editor() and assessment.kind != "self":
+        raise Forbidden("an org_editor works on self-assessments only")
+
+
+def _reviewers_only() -> None:
+    if _editor():
+        raise Forbidden("only reviewers verify evidence and review assessments")
+
+
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=Assessment, responses=PROBLEMS)
 def create_assessment(body: AssessmentCreate, service: Service, response: Response) -> Assessment:
     """Start a self- or reviewer assessment of a known organization under a framework version (draft)."""
+    require_organization(body.organization_id)
+    if _editor() and body.kind != "self":
+        raise Forbidden("an org_editor may start self-assessments only")
     assessment = service.create(body)
     response.headers["Location"] = f"/v1/assessments/{assessment.id}"
     return assessment
@@ -46,19 +69,26 @@ def list_assessments(
     status_: Annotated[list[Status], Query(alias="status")] = [],  # noqa: B006
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AssessmentSummary]:
-    """Assessments, newest first."""
-    return service.search(organization_id, list(status_), limit)
+    """Assessments, newest first (an org_editor names one of its organizations)."""
+    if organization_id is not None:
+        require_organization(organization_id)
+    elif _editor():
+        raise Forbidden("an org_editor lists the assessments of one of its organizations (organization_id)")
+    found = service.search(organization_id, list(status_), limit)
+    return [a for a in found if a.kind == "self"] if _editor() else found
 
 
 @router.get("/{assessment_id}", response_model=Assessment, responses=PROBLEMS)
 def get_assessment(assessment_id: str, service: Service) -> Assessment:
     """The assessment with its answers, evidence, unanswered questions and workflow steps (who/when)."""
+    _in_scope(service, assessment_id)
     return service.get(assessment_id)
 
 
 @router.put("/{assessment_id}/answers/{question_id}", response_model=Assessment, responses=PROBLEMS)
 def put_answer(assessment_id: str, question_id: str, body: AnswerPut, service: Service) -> Assessment:
     """Answer one question on its dimension's scale (in draft, or in review by the reviewer)."""
+    _in_scope(service, assessment_id)
     return service.put_answer(assessment_id, question_id, body)
 
 
@@ -76,6 +106,7 @@ async def upload_evidence(
     description: Annotated[str | None, Form(max_length=2000)] = None,
 ) -> Evidence:
     """Attach a file to an answer; its SHA-256 is recorded. Size- and type-limited (413, 415)."""
+    await run_in_threadpool(_in_scope, service, assessment_id)
     data = await file.read(service.evidence_max_bytes + 1)
     return await run_in_threadpool(
         service.add_evidence,
@@ -90,6 +121,7 @@ async def upload_evidence(
 
 @router.get("/{assessment_id}/evidence/{evidence_id}", responses=PROBLEMS)
 def download_evidence(assessment_id: str, evidence_id: str, service: Service) -> Response:
+    _in_scope(service, assessment_id)
     meta, data = service.evidence_file(assessment_id, evidence_id)
     return Response(
         data,
@@ -101,11 +133,16 @@ def download_evidence(assessment_id: str, evidence_id: str, service: Service) ->
 @router.post("/{assessment_id}/evidence/{evidence_id}:verify", response_model=Evidence, responses=PROBLEMS)
 def verify_evidence(assessment_id: str, evidence_id: str, service: Service) -> Evidence:
     """A reviewer marks a file as verified (who/when recorded); confidence counts verified evidence."""
+    _reviewers_only()
+    _in_scope(service, assessment_id)
     return service.verify_evidence(assessment_id, evidence_id)
 
 
 @router.post("/{assessment_id}:transition", response_model=Assessment, responses=PROBLEMS)
 def transition(assessment_id: str, body: Transition, service: Service) -> Assessment:
     """draft → submitted → in_review → finalized (back to draft with a reason). Finalizing computes and
-    publishes the rating."""
+    publishes the rating. An org_editor only submits its self-assessment (or takes it back to draft)."""
+    _in_scope(service, assessment_id)
+    if _editor() and body.to not in ("draft", "submitted"):
+        raise Forbidden("only reviewers review and finalize assessments")
     return service.transition(assessment_id, body)
