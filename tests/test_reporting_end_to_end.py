@@ -17,8 +17,9 @@ import nats
 import pytest
 
 from tejido_common.events import Envelope
+from tejido_common.identity import ORG_EDITOR, scoped
 from tejido_common.natsserver import NatsServer
-from tejido_common.testing import database_target, wait_until
+from tejido_common.testing import database_target, service_client, wait_until
 from tejido_registry.testing import RunningRegistry, org_body, registry_settings, running_registry
 from tejido_reporting.exports import iati
 from tejido_reporting.observations.events import OBSERVATION_SUBMITTED
@@ -495,3 +496,27 @@ def test_collective_impact_report_renders_in_a_browser(stack: Stack, lang: str) 
     assert len(page.images) >= 2
     broken = [image["alt"] for image in page.images if not image["complete"] or image["width"] == 0]
     assert broken == []
+
+
+def test_org_editors_report_for_their_own_organizations_only(stack: Stack) -> None:
+    thp, peru = stack.orgs["thp"], stack.orgs["peru"]
+    with service_client(
+        stack.reporting.url, stack.reporting.settings, principal=scoped(ORG_EDITOR, [thp])
+    ) as editor:
+        body = {"observation_key": "scope-1", "indicator": "communities_reached", "period": "2009", "value": 2}
+        own = editor.post("/v1/observations", json={**body, "organization_id": thp, "territory": "MX-ZAC"})
+        assert own.status_code == 201, own.text
+        other = editor.post(
+            "/v1/observations", json={**body, "organization_id": peru, "territory": "PE-ANC", "value": 1}
+        )
+        assert other.status_code == 403
+        csv = (
+            "organization_id,observation_key,indicator,period,territory,value\n"
+            f"{thp},scope-2,communities_reached,2009,MX-ZAC,3\n"
+            f"{peru},scope-3,communities_reached,2009,PE-ANC,4\n"
+        )
+        report = editor.post(
+            "/v1/observations:import", content=csv, headers={"content-type": "text/csv"}
+        ).json()
+        assert report["recorded"] == 1
+        assert [(e["row"], e["field"]) for e in report["errors"]] == [(2, "organization_id")]

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from tejido_common.http import problem_responses
+from tejido_common.identity import current_principal, require_organization
 from tejido_reporting.observations.schemas import ImportReport, ObservationHistory, ObservationIn, Outcome
 from tejido_reporting.observations.service import ObservationService
 
@@ -30,6 +31,7 @@ def record_observation(body: ObservationIn, service: Service, response: Response
     recorded with different content; 422 names each invalid field (text in a number, a unit or
     currency that does not fit the indicator, a disaggregation it does not allow, parts adding up to
     more than the total, an organization or alliance the registry never announced)."""
+    require_organization(body.organization_id)  # CSO staff report for their own organizations only
     outcome = service.record(body.model_dump(mode="json", exclude_none=True))
     response.status_code = 201 if outcome.status == "recorded" else 200
     return outcome
@@ -48,7 +50,8 @@ async def import_observations(request: Request, service: Service) -> ImportRepor
     ``sex:female=12|sex:male=10``). Valid rows are recorded, each bad row is reported with its number
     (header = row 0), field and reason; every row not in ``errors`` was committed."""
     body = await request.body()
-    return await run_in_threadpool(service.import_csv, body)
+    principal = current_principal()
+    return await run_in_threadpool(service.import_csv, body, principal.may_act_for)
 
 
 @router.get("", response_model=ObservationHistory, responses=PROBLEMS)

@@ -12,7 +12,7 @@ Revisions: ``(organization, observation_key)`` names an observation, ``revision`
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -286,8 +286,9 @@ class ObservationService:
             organization_id=organization_id, observation_key=key, revisions=[to_out(r) for r in rows]
         )
 
-    def import_csv(self, body: bytes) -> ImportReport:
-        """Valid rows are recorded batch by batch (one transaction each); bad rows are reported."""
+    def import_csv(self, body: bytes, may_report: Callable[[str], bool] | None = None) -> ImportReport:
+        """Valid rows are recorded batch by batch (one transaction each); bad rows are reported.
+        ``may_report`` (an org_editor's scope): rows of other organizations are row errors."""
         _header, rows = bulk.parse(bulk.decode(body))
         report = ImportReport(
             rows=0, committed=0, recorded=0, corrections=0, replayed=0, kept_superseded=0, failed=0, errors=[]
@@ -298,6 +299,11 @@ class ObservationService:
             if parsed.error is not None or parsed.record is None:
                 field, reason = parsed.error or ("row", "empty row")
                 self._fail(report, parsed.number, [(field, reason)])
+                continue
+            organization = str(parsed.record.get("organization_id", ""))
+            if may_report is not None and not may_report(organization):
+                reason = "this organization is outside the caller's scope"
+                self._fail(report, parsed.number, [("organization_id", reason)])
                 continue
             batch.append(parsed)
             if len(batch) >= self.batch_size:
