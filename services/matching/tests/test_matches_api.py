@@ -10,7 +10,8 @@ from typing import Any
 import nats
 import pytest
 
-from tejido_common.testing import wait_until
+from tejido_common.identity import ORG_EDITOR, scoped
+from tejido_common.testing import service_client, wait_until
 from tejido_matching.candidates.models import Candidate
 from tejido_matching.testing import RunningMatching, event, org, rating_event, registry_body
 from tejido_registry.testing import RunningRegistry
@@ -215,3 +216,17 @@ def test_a_blocked_organization_disappears_within_seconds(
     )
     shown = matches(matching, organization_id=requester, include_blocked="true").json()
     assert shown["items"][0]["candidate"]["blocked_reasons"] == [blocking]
+
+
+def test_org_editors_ask_for_allies_of_their_own_organizations(
+    registry: RunningRegistry, matching: RunningMatching
+) -> None:
+    requester = register(registry, REQUESTER)
+    other = register(registry, SONORA_MICRO)
+    ready_with(matching, requester, 1)
+    with service_client(matching.url, matching.settings, principal=scoped(ORG_EDITOR, [requester])) as editor:
+        assert editor.get("/v1/matches", params={"organization_id": requester}).status_code == 200
+        assert editor.get("/v1/matches", params={"organization_id": other}).status_code == 403
+        mark = {"requester_id": other, "candidate_id": requester, "verdict": "contacted"}
+        assert editor.post("/v1/matches/feedback", json=mark).status_code == 403
+        assert editor.get("/v1/matches/feedback/stats").status_code == 403

@@ -7,6 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from tejido_common.identity import ORG_EDITOR, current_principal, require_organization
+from tejido_common.problems import Forbidden
 from tejido_matching.feedback.schemas import FeedbackIn, FeedbackOut, FeedbackStats
 from tejido_matching.feedback.service import FeedbackService
 
@@ -22,6 +24,7 @@ def _service(request: Request) -> FeedbackService:
 async def post_feedback(request: Request, body: FeedbackIn) -> FeedbackOut:
     """``contacted`` or ``not_relevant`` (with a reason): dismissed candidates leave that requester's
     next results."""
+    require_organization(body.requester_id)  # an org_editor marks its own organizations' suggestions
     return await asyncio.to_thread(_service(request).record, body)
 
 
@@ -29,4 +32,8 @@ async def post_feedback(request: Request, body: FeedbackIn) -> FeedbackOut:
 async def feedback_stats(
     request: Request, requester_id: Annotated[str | None, Query(max_length=36)] = None
 ) -> FeedbackStats:
+    if requester_id is not None:
+        require_organization(requester_id)
+    elif current_principal().role == ORG_EDITOR:
+        raise Forbidden("an org_editor reads the rates of one of its organizations (requester_id)")
     return await asyncio.to_thread(_service(request).stats, requester_id)

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 
+from tejido_common.identity import ORG_EDITOR, current_principal, require_organization
+from tejido_common.problems import Forbidden
 from tejido_matching.matches.schemas import MatchPage, SearchRequest
 from tejido_matching.matches.service import MatchService, build_filters, language_of
 from tejido_matching.ranking.weights import Mode
@@ -34,6 +36,11 @@ async def list_matches(
     language: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
     accept_language: Annotated[str | None, Header()] = None,
 ) -> MatchPage:
+    # CSO staff (org_editors) ask for allies of their own organizations only.
+    if organization_id is not None:
+        require_organization(organization_id)
+    elif current_principal().role == ORG_EDITOR:
+        raise Forbidden("an org_editor asks for allies of one of its organizations (organization_id)")
     filters = build_filters(actor_type, country, subdivision, program_area, language)
     return await _service(request).for_requester(
         organization_id=organization_id,
