@@ -503,7 +503,12 @@ def test_org_editors_report_for_their_own_organizations_only(stack: Stack) -> No
     with service_client(
         stack.reporting.url, stack.reporting.settings, principal=scoped(ORG_EDITOR, [thp])
     ) as editor:
-        body = {"observation_key": "scope-1", "indicator": "communities_reached", "period": "2009", "value": 2}
+        body = {
+            "observation_key": "scope-1",
+            "indicator": "communities_reached",
+            "period": "2009",
+            "value": 2,
+        }
         own = editor.post("/v1/observations", json={**body, "organization_id": thp, "territory": "MX-ZAC"})
         assert own.status_code == 201, own.text
         other = editor.post(

@@ -59,18 +59,26 @@ def test_registry_events_are_applied_once_in_version_order(
         # Not an envelope at all: dead-lettered at once, the events after it still flow.
         publish(nats_server.url, registered, ("registry.organization.updated.v1", b"{not json", "poison-1"))
         publish(nats_server.url, renamed, late)
-        consumer = service.app.state.runtime.consumers[0]
-        wait_until(lambda: consumer.applied == 3, 20, message="three events applied")
+        # One durable per registry event type (tejido_common.consumer.split_by_family).
+        consumers = service.app.state.runtime.consumers
+
+        def applied() -> int:
+            return sum(c.applied for c in consumers)
+
+        wait_until(lambda: applied() == 3, 20, message="three events applied")
         wait_until(lambda: dead.raw, 20, message="the poison message dead-lettered")
         assert [(subject, body) for subject, body, _ in dead.raw] == [
-            ("deadletter.duediligence.registry.organization.updated.v1", b"{not json")
+            (
+                "deadletter.duediligence-registry_organization_updated.registry.organization.updated.v1",
+                b"{not json",
+            )
         ]
         org = service.domains.directory.get(ORG)
         assert (org.legal_name, org.version) == ("Grupo Conciencia Sonora", 3)
         # The same event delivered again (a new message id, so JetStream keeps it) is skipped by its id.
         again = registered.model_copy()
         publish(nats_server.url, (again.type, again.to_bytes(), "redelivery-1"))
-        wait_until(lambda: consumer.applied == 3 and consumer_idle(service), 10, message="redelivery skipped")
+        wait_until(lambda: applied() == 3 and consumer_idle(service), 10, message="redelivery skipped")
         assert service.domains.directory.get(ORG).legal_name == "Grupo Conciencia Sonora"
         archived = profile_event("archived", "Grupo Conciencia Sonora", 4, status="archived")
         publish(nats_server.url, archived)

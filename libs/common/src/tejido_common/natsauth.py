@@ -52,6 +52,8 @@ CONSUMES: dict[str, dict[str, tuple[str, ...]]] = {
         "REGISTRY": PUBLIC_REGISTRY,
         "DUEDILIGENCE": ("duediligence.rating.published.*",),
         "MATCHING": ("matching.>",),
+        # Observations sent as events by other systems (its own stream).
+        "REPORTING": ("reporting.observation.submitted.*",),
     },
     # Webhooks for funders: public events only.
     "gateway": {

@@ -4,6 +4,7 @@ the upstream) and in ``tejido_common.identity``'s context for the gateway's own 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -24,6 +25,9 @@ BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="tejido"'}
 ACCEPTED_MEDIA_TYPES = frozenset(
     {"application/json", "application/merge-patch+json", "text/csv", "application/x-ndjson"}
 )
+# File uploads (watch lists, evidence) are multipart forms: accepted on those routes only, and like
+# every write only with credentials a browser never attaches on its own (bearer token or API key).
+UPLOAD_ROUTES = re.compile(r"^/v1/(?:watchlists:import|assessments/[^/]+/answers/[^/]+/evidence)$")
 
 
 class GuardMiddleware:
@@ -86,7 +90,8 @@ class GuardMiddleware:
             return
         if method in ("POST", "PUT", "PATCH") and _has_body(headers):
             media = headers.get(b"content-type", b"").decode("latin-1").split(";")[0].strip().lower()
-            if media not in ACCEPTED_MEDIA_TYPES:
+            upload = media == "multipart/form-data" and UPLOAD_ROUTES.match(path) is not None
+            if media not in ACCEPTED_MEDIA_TYPES and not upload:
                 detail = (
                     f"send one of {', '.join(sorted(ACCEPTED_MEDIA_TYPES))}, not {media or 'no content type'}"
                 )

@@ -15,6 +15,7 @@ from tejido_common.broker import Broker, StreamSpec
 from tejido_common.db import Database
 from tejido_common.events import Envelope
 from tejido_common.logging import get_logger
+from tejido_common.natsauth import inbox_prefix
 from tejido_matching.candidates import repository
 from tejido_matching.candidates.handlers import DUEDILIGENCE_SUBJECTS, REGISTRY_SUBJECTS
 from tejido_matching.ranking.engine import MatchingEngine
@@ -42,6 +43,10 @@ class MatchingWorker:
             settings.nats_url,
             f"tejido-matching-{name}",
             [StreamSpec("REGISTRY", ["registry.>"]), StreamSpec("DUEDILIGENCE", ["duediligence.>"])],
+            # The service's own NATS user (and inbox prefix, where its permissions allow replies).
+            user=settings.nats_user,
+            password=settings.nats_password.get_secret_value() if settings.nats_password else None,
+            inbox_prefix=inbox_prefix(settings.service_name),
         )
         self.served = 0
         self.events_applied = 0
