@@ -143,6 +143,7 @@ def test_client_gone_mid_import_leaves_a_report_of_what_was_committed(
 
     from sqlalchemy import select
 
+    from tejido_common.identity import PRINCIPAL_HEADER, TEST_ADMIN, load_internal_secret, sign_principal
     from tejido_common.testing import wait_until
     from tejido_registry.organizations.models import OrganizationImportRow
 
@@ -154,9 +155,10 @@ def test_client_gone_mid_import_leaves_a_report_of_what_was_committed(
         f"POST /v1/organizations:import HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: text/csv\r\n"
         "Transfer-Encoding: chunked\r\n"
     )
-    for name, value in registry.client.headers.items():  # whatever the test client signs with
-        if name.lower() not in ("host", "content-type", "content-length", "transfer-encoding"):
-            head += f"{name}: {value}\r\n"
+    # Vouched for as the gateway would (the test client signs through httpx auth, not headers).
+    secret = load_internal_secret(registry.settings)
+    identity = sign_principal(TEST_ADMIN, secret, "POST", "/v1/organizations:import")
+    head += f"{PRINCIPAL_HEADER}: {identity}\r\n"
     sock.sendall((head + "\r\n").encode())
     sock.sendall(f"{len(body):x}\r\n".encode() + body + b"\r\n")  # no final chunk: the client vanishes
 
