@@ -78,11 +78,13 @@ MATRIX: tuple[Row, ...] = (
     row("POST", "/v1/alliances", STAFF, {}),
     row("POST", f"/v1/alliances/{MISSING}:transition", STAFF, {"to_stage": "prospecting"}),
     # matching
-    row("GET", "/v1/matches", {OPERATOR, ORG_EDITOR}),
+    row("GET", "/v1/matches?organization_id={A}", {OPERATOR, ORG_EDITOR}),
+    row("GET", "/v1/matches?organization_id={B}", {OPERATOR}),  # org_editors: their own only
     row("POST", "/v1/match-runs", STAFF, {}),
     row("GET", "/v1/match-runs", STAFF),
     # due diligence
-    row("GET", "/v1/assessments", {OPERATOR, REVIEWER, ORG_EDITOR}),
+    row("GET", "/v1/assessments?organization_id={A}", {OPERATOR, REVIEWER, ORG_EDITOR}),
+    row("GET", "/v1/assessments?organization_id={B}", {OPERATOR, REVIEWER}),
     row("POST", "/v1/assessments", {REVIEWER, ORG_EDITOR}, {}),
     row("GET", "/v1/frameworks", EVERYONE),
     row("POST", "/v1/frameworks", {REVIEWER}, {}),

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 import nats
@@ -29,6 +29,7 @@ from tejido_common.events import Envelope
 from tejido_common.http_protocol import HEADER_TIMEOUT_PROTOCOL
 from tejido_common.identity import TEST_ADMIN, Principal, PrincipalAuth, load_internal_secret
 from tejido_common.natsserver import NatsServer, free_port
+from tejido_common.settings import ServiceSettings
 
 T = TypeVar("T")
 
@@ -130,6 +131,49 @@ def service_client(
     if settings is not None and principal is not None:
         kwargs.setdefault("auth", PrincipalAuth(load_internal_secret(settings), principal))
     return httpx.Client(base_url=base_url, **kwargs)
+
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def settings_for_test(
+    settings_class: type[S], data_dir: Path, nats_url: str, target: DatabaseTarget, **extra: Any
+) -> S:
+    """A service's settings for a test: its data dir, the test's NATS and database, quiet logs, a
+    quick outbox relay (``extra`` overrides any of them)."""
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "nats_url": nats_url,
+        "database_url": target.url,
+        "database_schema": target.schema,
+        "log_level": "WARNING",
+        "outbox_poll_seconds": 0.1,
+        **extra,
+    }
+    return settings_class(**values)
+
+
+@dataclass
+class RunningService(Generic[S]):
+    """A real service app served over HTTP, with a client that calls it as the gateway would."""
+
+    url: str
+    app: Any
+    settings: S
+    client: httpx.Client
+
+    @property
+    def db(self) -> Any:
+        return self.app.state.runtime.db
+
+
+@contextlib.contextmanager
+def running_service(app: Any, settings: S) -> Iterator[RunningService[S]]:
+    """``app`` served on a free port and ready (database and NATS reachable)."""
+    with ServerThread(app) as server, service_client(server.url, settings) as client:
+        name = getattr(settings, "service_name", "service")
+        wait_until(lambda: client.get("/readyz").status_code == 200, message=f"{name} ready")
+        yield RunningService(server.url, app, settings, client)
 
 
 class EventCollector:

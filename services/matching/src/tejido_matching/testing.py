@@ -6,15 +6,12 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from tejido_common.events import Envelope
-from tejido_common.testing import DatabaseTarget, ServerThread, service_client, wait_until
+from tejido_common.testing import DatabaseTarget, RunningService, running_service, settings_for_test
 from tejido_matching.settings import MatchingSettings
 
 Item = tuple[str, str] | tuple[str, str, list[str]]
@@ -120,36 +117,21 @@ def rating_event(
     )
 
 
-@dataclass
-class RunningMatching:
-    url: str
-    app: Any
-    settings: MatchingSettings
-    client: httpx.Client
+RunningMatching = RunningService[MatchingSettings]
 
 
 def matching_settings(
     data_dir: Path, nats_url: str, target: DatabaseTarget, **extra: Any
 ) -> MatchingSettings:
-    return MatchingSettings(
-        data_dir=data_dir,
-        nats_url=nats_url,
-        database_url=target.url,
-        database_schema=target.schema,
-        log_level="WARNING",
-        outbox_poll_seconds=0.1,
-        **extra,
-    )
+    return settings_for_test(MatchingSettings, data_dir, nats_url, target, **extra)
 
 
 @contextlib.contextmanager
 def running_matching(settings: MatchingSettings) -> Iterator[RunningMatching]:
     from tejido_matching.app import create_app
 
-    app = create_app(settings)
-    with ServerThread(app) as server, service_client(server.url, settings) as client:
-        wait_until(lambda: client.get("/readyz").status_code == 200, message="matching ready")
-        yield RunningMatching(server.url, app, settings, client)
+    with running_service(create_app(settings), settings) as matching:
+        yield matching
 
 
 def registry_body(profile: dict[str, Any]) -> dict[str, Any]:

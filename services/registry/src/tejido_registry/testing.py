@@ -4,50 +4,27 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from tejido_common.testing import DatabaseTarget, ServerThread, service_client, wait_until
+from tejido_common.testing import DatabaseTarget, RunningService, running_service, settings_for_test
 from tejido_registry.app import create_app
 from tejido_registry.settings import RegistrySettings
 
-
-@dataclass
-class RunningRegistry:
-    url: str
-    app: Any
-    settings: RegistrySettings
-    client: httpx.Client
-
-    @property
-    def db(self) -> Any:
-        return self.app.state.runtime.db
+RunningRegistry = RunningService[RegistrySettings]
 
 
 def registry_settings(
     data_dir: Path, nats_url: str, target: DatabaseTarget, **extra: Any
 ) -> RegistrySettings:
-    return RegistrySettings(
-        data_dir=data_dir,
-        nats_url=nats_url,
-        database_url=target.url,
-        database_schema=target.schema,
-        log_level="WARNING",
-        outbox_poll_seconds=0.1,
-        **extra,
-    )
+    return settings_for_test(RegistrySettings, data_dir, nats_url, target, **extra)
 
 
 @contextlib.contextmanager
 def running_registry(settings: RegistrySettings) -> Iterator[RunningRegistry]:
     """The real registry app served over HTTP on a free port, ready (database and NATS reachable)."""
-    app = create_app(settings)
-    with ServerThread(app) as server, service_client(server.url, settings) as client:
-        wait_until(lambda: client.get("/readyz").status_code == 200, message="registry ready")
-        yield RunningRegistry(server.url, app, settings, client)
+    with running_service(create_app(settings), settings) as registry:
+        yield registry
 
 
 def org_body(name: str = "Grupo Conciencia", **sections: Any) -> dict[str, Any]:
