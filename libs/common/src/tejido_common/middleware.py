@@ -110,24 +110,16 @@ class _TooLarge(Exception):
     pass
 
 
-async def _send_413(send: Send, limit: int, path: str) -> None:
+async def send_problem_and_close(send: Send, problem: dict[str, object]) -> None:
+    """Answer with a problem document from raw ASGI middleware (before any route ran) and close the
+    connection: the request body was not read to its end, so the connection cannot be reused."""
     from tejido_common.context import current_correlation_id
 
-    body = json.dumps(
-        {
-            "type": "https://tejido.dev/problems/payload-too-large",
-            "title": "Request body too large",
-            "status": 413,
-            "detail": f"the request body exceeds the limit of {limit} bytes",
-            "instance": path,
-            "errors": [{"field": "body", "pointer": "#/", "reason": f"larger than {limit} bytes"}],
-            "request_id": current_correlation_id(),
-        }
-    ).encode()
+    body = json.dumps({**problem, "request_id": current_correlation_id()}).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": problem["status"],
             "headers": [
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(body)).encode()),
@@ -136,3 +128,17 @@ async def _send_413(send: Send, limit: int, path: str) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+async def _send_413(send: Send, limit: int, path: str) -> None:
+    await send_problem_and_close(
+        send,
+        {
+            "type": "https://tejido.dev/problems/payload-too-large",
+            "title": "Request body too large",
+            "status": 413,
+            "detail": f"the request body exceeds the limit of {limit} bytes",
+            "instance": path,
+            "errors": [{"field": "body", "pointer": "#/", "reason": f"larger than {limit} bytes"}],
+        },
+    )

@@ -9,13 +9,12 @@ and the connection is closed.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tejido_common.context import current_correlation_id
 from tejido_common.logging import get_logger
+from tejido_common.middleware import send_problem_and_close
 
 log = get_logger(__name__)
 
@@ -79,7 +78,8 @@ class BodyReadTimeoutMiddleware:
 
 
 async def _send_408(send: Send, path: str, received: int) -> None:
-    body = json.dumps(
+    await send_problem_and_close(
+        send,
         {
             "type": "https://tejido.dev/problems/request-timeout",
             "title": "Request body too slow",
@@ -87,18 +87,5 @@ async def _send_408(send: Send, path: str, received: int) -> None:
             "detail": f"the request body stopped arriving or arrived too slowly (after {received} bytes)",
             "instance": path,
             "errors": [{"field": "body", "pointer": "#/", "reason": "sent too slowly"}],
-            "request_id": current_correlation_id(),
-        }
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 408,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
+        },
     )
-    await send({"type": "http.response.body", "body": body})
