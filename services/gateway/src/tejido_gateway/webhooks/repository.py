@@ -21,6 +21,12 @@ def subscriptions(session: Session, owner: str | None) -> Sequence[SubscriptionR
     return session.exec(query).all()
 
 
+def subscription_for_update(session: Session, subscription_id: str) -> SubscriptionRow | None:
+    """The subscription, locked: concurrent deliveries must not lose each other's failure count."""
+    query = select(SubscriptionRow).where(col(SubscriptionRow.id) == subscription_id).with_for_update()
+    return session.exec(query).first()
+
+
 def delivery_exists(session: Session, subscription_id: str, event_id: str) -> bool:
     query = select(DeliveryRow.id).where(
         col(DeliveryRow.subscription_id) == subscription_id, col(DeliveryRow.event_id) == event_id

@@ -219,8 +219,10 @@ class WebhookService:
         s = self.settings
         now = datetime.now(UTC)
         with self.db.session() as session:
+            # Lock the subscription first: two deliveries finishing together would otherwise both read
+            # the same failure count (READ COMMITTED) and the subscription would never be disabled.
+            sub = repository.subscription_for_update(session, subscription_id)
             delivery = session.get(DeliveryRow, delivery_id)
-            sub = session.get(SubscriptionRow, subscription_id)
             if delivery is None or sub is None:
                 return
             delivery.attempts += 1
