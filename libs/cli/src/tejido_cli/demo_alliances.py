@@ -52,7 +52,7 @@ def stage_path(target: str) -> list[str]:
 
 def request_body(item: dict[str, Any], org_ids_by_slug: dict[str, str]) -> dict[str, Any]:
     """The ``POST /v1/alliances`` body: slugs replaced by organization ids."""
-    body = copy.deepcopy(item["alliance"])
+    body: dict[str, Any] = copy.deepcopy(item["alliance"])
     for party in body["parties"]:
         party["organization_id"] = org_ids_by_slug[party.pop("organization")]
     for agreement in body.get("agreements", []):
@@ -79,7 +79,8 @@ def _existing(client: httpx.Client, name: str, party_ids: set[str]) -> dict[str,
         for alliance in page["items"]:
             ids = {p["organization_id"] for p in alliance["parties"]}
             if alliance["name"] == name and ids == party_ids:
-                return alliance
+                found: dict[str, Any] = alliance
+                return found
         cursor = page.get("next_cursor")
         if not cursor:
             return None

@@ -136,7 +136,7 @@ class Broker:
                     disconnected_cb=self._disconnected,
                     reconnected_cb=self._reconnected,
                     error_cb=self._error,
-                    **self._credentials,  # type: ignore[arg-type]
+                    **self._credentials,
                 )
                 self._js = self.nc.jetstream(timeout=5)
                 await self._provision()

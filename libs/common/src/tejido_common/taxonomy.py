@@ -79,7 +79,7 @@ def check_country(value: str) -> str:
 @lru_cache(maxsize=4096)
 def check_subdivision(value: str) -> str:
     code = value.strip().upper()
-    if pycountry.subdivisions.get(code=code) is None:
+    if pycountry.subdivisions.get(code=code) is None:  # type: ignore[no-untyped-call]
         raise ValueError(f"{value!r} is not an ISO 3166-2 subdivision code")
     return code
 

@@ -125,5 +125,5 @@ def finalized_assessment(
         label = (overrides or {}).get(question.id, hact if dimension.rule == "hact" else psea)
         service.put_answer(assessment.id, question.id, AnswerPut(answer=label))
     for step in ("submitted", "in_review", "finalized"):
-        service.transition(assessment.id, Transition(to=step))  # type: ignore[arg-type]
+        service.transition(assessment.id, Transition(to=step))
     return assessment.id

@@ -110,8 +110,8 @@ class FlagService:
         payload = FlagChanged(
             organization_id=row.organization_id,
             flag_id=row.id,
-            level=row.level,  # type: ignore[arg-type]
-            previous_level=previous,  # type: ignore[arg-type]
+            level=row.level,
+            previous_level=previous,
             category=row.category,
             reason=reason,
             changed_by=change.by,

@@ -151,7 +151,7 @@ class RatingService:
                     organization_id=row.organization_id,
                     rating_id=row.id,
                     assessment_id=row.assessment_id,
-                    band=row.band,  # type: ignore[arg-type]
+                    band=row.band,
                     valid_until=row.valid_until,
                     expired_at=now,
                 )
@@ -168,7 +168,7 @@ class RatingService:
             return  # nothing applicable was answered: there is no band to publish
         payload = RatingPublished(
             organization_id=row.organization_id,
-            band=row.band,  # type: ignore[arg-type]
+            band=row.band,
             rated_at=row.rated_at,
             assessment_id=row.assessment_id,
             framework_version=row.framework,
@@ -178,9 +178,9 @@ class RatingService:
             overridden=row.override_band is not None,
             red_flag=self.flags.is_blocked(session, row.organization_id),
             rating_id=row.id,
-            computed_band=row.computed_band,  # type: ignore[arg-type]
-            psea_band=row.psea_band,  # type: ignore[arg-type]
-            assessment_kind=row.assessment_kind,  # type: ignore[arg-type]
+            computed_band=row.computed_band,
+            psea_band=row.psea_band,
+            assessment_kind=row.assessment_kind,
         )
         add_event(
             session,

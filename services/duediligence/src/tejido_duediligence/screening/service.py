@@ -181,7 +181,7 @@ class ScreeningService:
                 payload = ScreeningHit(
                     hit_id=row.id,
                     organization_id=org_id,
-                    subject_kind=kind,  # type: ignore[arg-type]
+                    subject_kind=kind,
                     subject_name=row.subject_name,
                     list_id=row.list_id,
                     list_version_id=row.version_id,
