@@ -176,3 +176,29 @@ def test_the_shipped_synthetic_lists_load_once(domains: Domains) -> None:
     ]
     assert domains.screening.load_shipped() == []
     assert [w.list_id for w in domains.screening.watchlists()] == ["tejido-demo", "un-sc-synthetic"]
+
+
+def test_a_pending_hit_on_a_name_the_organization_no_longer_carries_is_withdrawn_and_reopened_if_it_returns(
+    domains: Domains,
+) -> None:
+    load(domains, un_list("GRAMEEN DE LA FRONTERA A.C.", individuals=("MOHAMMED YOUSEF QARADIMI",)))
+    known_organization(domains, ORG, "Grameen de la Frontera", country="MX")
+    key_people(domains, ORG, ["Muhammad Yusuf al-Qaradimi"])
+    assert sorted(h.subject_kind for h in domains.screening.hits(ORG, ["pending"], 10)) == [
+        "organization",
+        "person",
+    ]
+    # Renamed and the listed person left: nothing is left for a reviewer to decide, but the record stays.
+    known_organization(domains, ORG, "Grupo Conciencia Sonora", country="MX", version=2)
+    key_people(domains, ORG, ["Ana Example"], version=2)
+    assert domains.screening.hits(ORG, ["pending"], 10) == []
+    withdrawn = domains.screening.hits(ORG, ["withdrawn"], 10)
+    assert len(withdrawn) == 2 and all(h.reason and "no longer" in h.reason for h in withdrawn)
+    assert [e.action for e in domains.audit.page(None, 0, 10).items].count("screening.withdrawn") == 2
+    with pytest.raises(Conflict):
+        domains.screening.adjudicate(withdrawn[0].id, Decision(decision="confirm", reason="tarde"))
+    # The old name comes back as an alias: the same hit is pending again, not a second one.
+    known_organization(domains, ORG, "Grupo Conciencia Sonora", aliases=["Grameen de la Frontera"], version=3)
+    [reopened] = domains.screening.hits(ORG, ["pending"], 10)
+    assert reopened.subject_kind == "organization" and reopened.id in {h.id for h in withdrawn}
+    assert reopened.reason is None and len(domains.screening.hits(ORG, [], 10)) == 2

@@ -24,7 +24,7 @@ from tejido_duediligence.screening.service import ScreeningService
 router = APIRouter(prefix="/v1/screening", tags=["screening", "restricted"])
 lists_router = APIRouter(prefix="/v1/watchlists", tags=["watchlists"])
 PROBLEMS = problem_responses(400, 404, 409, 413, 422)
-HitStatus = Literal["pending", "confirmed", "dismissed"]
+HitStatus = Literal["pending", "confirmed", "dismissed", "withdrawn"]
 
 
 def get_screening(request: Request) -> ScreeningService:

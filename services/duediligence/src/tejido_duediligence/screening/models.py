@@ -63,7 +63,8 @@ class HitRow(SQLModel, table=True):
     entry_name: str = Field(sa_column=Column(String(500), nullable=False))
     score: float = Field(sa_column=Column(Float, nullable=False))
     matched: list[dict[str, Any]] = Field(sa_column=Column(JsonDoc, nullable=False))
-    status: str = Field(sa_column=Column(String(20), nullable=False))  # pending | confirmed | dismissed
+    # pending | confirmed | dismissed | withdrawn (the name left the profile while pending)
+    status: str = Field(sa_column=Column(String(20), nullable=False))
     reason: str | None = Field(default=None, sa_column=Column(Text))
     decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     decided_by: str | None = Field(default=None, sa_column=Column(String(200)))

@@ -57,6 +57,15 @@ class ScreeningRepository:
         )
         return {(r[0], r[1], r[2]) for r in self.session.execute(stmt)}
 
+    def open_hits_for_update(self, org_id: str) -> list[HitRow]:
+        """The organization's undecided hits (pending, or withdrawn and able to come back), locked."""
+        stmt = (
+            select(HitRow)
+            .where(col(HitRow.organization_id) == org_id, col(HitRow.status).in_(("pending", "withdrawn")))
+            .with_for_update()
+        )
+        return list(self.session.scalars(stmt))
+
     def hits(self, org_id: str | None, statuses: list[str], limit: int) -> list[HitRow]:
         stmt = select(HitRow)
         if org_id:

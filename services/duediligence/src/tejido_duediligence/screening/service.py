@@ -143,13 +143,14 @@ class ScreeningService:
         org = orgs.get(org_id)
         if org is None or org.status == "archived":
             return 0
-        index, versions = self.current_index(session)
-        if not versions:
-            return 0
         people = orgs.people(org_id)
         subjects = [(n, "organization") for n in (org.legal_name, *org.aliases)]
         subjects += [(str(p["name"]), "person") for p in (people.people if people else []) if p.get("name")]
         repo = ScreeningRepository(session)
+        self._follow_subjects(session, repo, org_id, {subject_key(n, k) for n, k in subjects})
+        index, versions = self.current_index(session)
+        if not versions:
+            return 0
         seen = repo.existing_keys(org_id, [v.id for v in versions])
         new = 0
         for name, kind in subjects:
@@ -197,6 +198,30 @@ class ScreeningService:
                 )
                 new += 1
         return new
+
+    def _follow_subjects(
+        self, session: Session, repo: ScreeningRepository, org_id: str, current: set[str]
+    ) -> None:
+        """A pending hit on a name the organization no longer carries (renamed, alias dropped, person
+        gone) leaves the reviewers' queue as ``withdrawn``, kept with the reason; if the name comes back,
+        the same hit is pending again rather than a second one."""
+        for row in repo.open_hits_for_update(org_id):
+            still_carried = row.subject_key in current
+            if row.status == "pending" and not still_carried:
+                row.status, row.decided_at, row.decided_by = "withdrawn", utcnow(), "system"
+                row.reason = f"the {row.subject_kind}'s name is no longer in the registry profile"
+            elif row.status == "withdrawn" and still_carried:
+                row.status, row.reason, row.decided_at, row.decided_by = "pending", None, None, None
+            else:
+                continue
+            repo.add(row)
+            # Names stay out of the log, as for adjudications.
+            self.audit.append(
+                session,
+                "screening.withdrawn" if row.status == "withdrawn" else "screening.reopened",
+                f"organization/{org_id}",
+                {"hit_id": row.id, "list_id": row.list_id, "entry_ref": row.entry_ref},
+            )
 
     def rescreen(self, org_id: str) -> ScreeningRun:
         with self.db.session() as session:
