@@ -25,7 +25,7 @@ from tejido_common.identity import (
     sign_principal,
     verify_principal,
 )
-from tejido_common.service import build_app
+from tejido_common.runtime import build_app
 from tejido_common.settings import ServiceSettings
 from tejido_common.testing import ServerThread, service_client
 

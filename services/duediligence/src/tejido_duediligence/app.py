@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from tejido_common.logging import get_logger
-from tejido_common.service import ServiceRuntime, build_app
+from tejido_common.runtime import ServiceRuntime, build_app
 from tejido_duediligence.assessments.api import router as assessments_router
 from tejido_duediligence.assessments.service import AssessmentService
 from tejido_duediligence.audit.api import router as audit_router

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from tejido_common.outbox import OutboxRow
-from tejido_common.service import ServiceRuntime
+from tejido_common.runtime import ServiceRuntime
 from tejido_common.testing import DatabaseTarget, ServerThread, service_client, wait_until
 from tejido_duediligence.app import MIGRATIONS, Domains, create_app
 from tejido_duediligence.assessments.schemas import AnswerPut, AssessmentCreate, Transition

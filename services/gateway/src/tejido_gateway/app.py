@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
-from tejido_common.service import ServiceRuntime, build_app
+from tejido_common.runtime import ServiceRuntime, build_app
 from tejido_gateway.access.guard import GuardMiddleware
 from tejido_gateway.access.service import Authenticator
 from tejido_gateway.access.tokens import TokenVerifier

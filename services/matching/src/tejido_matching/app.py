@@ -7,7 +7,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from tejido_common.service import build_app
+from tejido_common.runtime import build_app
 from tejido_matching.feedback.api import router as feedback_router
 from tejido_matching.feedback.service import FeedbackService
 from tejido_matching.kit.runtime import MatchingRuntime

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from tejido_common.service import ServiceRuntime, build_app
+from tejido_common.runtime import ServiceRuntime, build_app
 from tejido_registry.alliances import install_alliances
 from tejido_registry.organizations import install_organizations
 from tejido_registry.settings import RegistrySettings

@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError
 
-from tejido_common.service import ServiceRuntime, build_app
+from tejido_common.runtime import ServiceRuntime, build_app
 from tejido_reporting.aggregates.api import router as aggregates_router
 from tejido_reporting.aggregates.queries import Aggregator
 from tejido_reporting.exports.api import router as exports_router

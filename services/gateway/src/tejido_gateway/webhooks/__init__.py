@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 
 from tejido_common.consumer import ConsumerSpec
 from tejido_common.natsauth import CONSUMES
-from tejido_common.service import ServiceRuntime
+from tejido_common.runtime import ServiceRuntime
 from tejido_gateway.settings import GatewaySettings
 from tejido_gateway.webhooks.api import router
 from tejido_gateway.webhooks.service import WebhookService

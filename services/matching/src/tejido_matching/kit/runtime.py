@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tejido_common.consumer import ConsumerSpec
-from tejido_common.service import ServiceRuntime
+from tejido_common.runtime import ServiceRuntime
 from tejido_matching.candidates.handlers import (
     DUEDILIGENCE_HANDLERS,
     REGISTRY_HANDLERS,

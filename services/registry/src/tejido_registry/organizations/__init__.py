@@ -19,7 +19,7 @@ from tejido_registry.organizations.service import OrganizationService
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from tejido_common.service import ServiceRuntime
+    from tejido_common.runtime import ServiceRuntime
     from tejido_registry.settings import RegistrySettings
 
 
