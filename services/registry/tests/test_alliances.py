@@ -211,9 +211,14 @@ def test_merge_patch_if_match_and_no_op(registry: RunningRegistry, c: httpx.Clie
     stale = c.patch(url, json={"name": "Otra"}, headers={"If-Match": 'W/"1"'})
     assert stale.status_code == 412 and stale.json()["current_version"] == 2
     assert c.patch(url, json={"name": "Otra"}, headers={"If-Match": "garbage"}).status_code == 422
+    # RFC 9110: a list of entity tags matches when any one does.
+    listed = c.patch(url, json={"scope": "national"}, headers={"If-Match": 'W/"1", W/"2"'})
+    assert listed.status_code == 200 and listed.json()["version"] == 3, listed.text
+    assert c.patch(url, json={"scope": "local"}, headers={"If-Match": 'W/"1", W/"2"'}).status_code == 412
+    assert c.patch(url, json={"scope": "local"}, headers={"If-Match": 'W/"3"'}).status_code == 200
     before = counts(registry)
     same = c.patch(url, json={"scope": "local", "project": {"type": "housing"}})
-    assert same.status_code == 200 and same.json()["version"] == 2
+    assert same.status_code == 200 and same.json()["version"] == 4
     assert counts(registry) == before  # nothing changed, nothing written, no event
     for body, field in [
         ({"name": None}, "name"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Header, Response
@@ -26,7 +27,10 @@ IfMatch = Annotated[
         description='ETag of the version you read, e.g. W/"3" (or * for any version)',
         # Described in the schema so generated requests (schemathesis, client generators) send valid ones;
         # parse_if_match still answers a readable 422 for anything else.
-        json_schema_extra={"pattern": r'^(\*|(W/)?"[0-9]{1,18}")$', "examples": ['W/"3"']},
+        json_schema_extra={
+            "pattern": r'^(\*|(W/)?"[0-9]{1,18}"( *, *(W/)?"[0-9]{1,18}")*)$',
+            "examples": ['W/"3"', 'W/"3", W/"4"'],
+        },
     ),
 ]
 
@@ -37,14 +41,24 @@ def with_etag(response: Response, resource: V) -> V:
     return resource
 
 
-def parse_if_match(value: str | None) -> int | None:
-    """The version an ``If-Match`` header asks for (None: no condition)."""
+# The versions an If-Match header accepts; None: no condition.
+IfMatchVersions = frozenset[int] | None
+_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$')
+_BARE_ETAG = re.compile(r"^\s*(?:W/)?(\d{1,18})\s*$")
+
+
+def parse_if_match(value: str | None) -> IfMatchVersions:
+    """The versions an ``If-Match`` header accepts (RFC 9110: a list of entity tags, any may match);
+    None: no condition (absent or ``*``)."""
     if value is None or value.strip() == "*":
         return None
-    raw = value.strip().removeprefix("W/").strip('"')
-    if not raw.isdigit():
-        raise Unprocessable(
-            "If-Match must carry an ETag this API returned",
-            errors=[field_error(["headers", "If-Match"], 'expected W/"<version>"')],
-        )
-    return int(raw)
+    versions = set()
+    for tag in value.split(","):
+        match = _ETAG.match(tag) or _BARE_ETAG.match(tag)
+        if match is None:
+            raise Unprocessable(
+                "If-Match must carry ETags this API returned",
+                errors=[field_error(["headers", "If-Match"], 'expected W/"<version>" (comma-separated)')],
+            )
+        versions.add(int(match.group(1)))
+    return frozenset(versions)

@@ -11,10 +11,10 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
 
+from tejido_common.http import parse_if_match as if_match_versions
 from tejido_common.outbox import OutboxRow
 from tejido_common.problems import BadRequest, PreconditionFailed
 from tejido_registry.kit.changes import merge_patch
-from tejido_registry.kit.http import if_match_versions
 from tejido_registry.organizations.queries import OrganizationQueries
 from tejido_registry.organizations.schemas import OrganizationCreate, People, SearchQuery
 from tejido_registry.organizations.service import OrganizationService

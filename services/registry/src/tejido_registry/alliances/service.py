@@ -25,6 +25,7 @@ from pydantic import ValidationError
 
 from tejido_common.context import current_actor, current_correlation_id
 from tejido_common.db import Database
+from tejido_common.http import IfMatchVersions
 from tejido_common.ids import new_id
 from tejido_common.outbox import add_event
 from tejido_common.pagination import decode_cursor, encode_cursor
@@ -301,7 +302,9 @@ class AllianceService:
             )
             return alliance
 
-    def update(self, alliance_id: str, changes: dict[str, Any], *, if_match: int | None = None) -> Alliance:
+    def update(
+        self, alliance_id: str, changes: dict[str, Any], *, if_match: IfMatchVersions = None
+    ) -> Alliance:
         """Apply a merge patch of the non-stage fields (``changes`` as sent, unset fields left out)."""
         with self.db.session() as session:
             repo = AllianceRepository(session)
@@ -323,7 +326,7 @@ class AllianceService:
             return alliance
 
     def transition(
-        self, alliance_id: str, request: TransitionRequest, *, if_match: int | None = None
+        self, alliance_id: str, request: TransitionRequest, *, if_match: IfMatchVersions = None
     ) -> Alliance:
         with self.db.session() as session:
             repo = AllianceRepository(session)
@@ -349,7 +352,9 @@ class AllianceService:
             )
             return alliance
 
-    def add_party(self, alliance_id: str, party: PartyCreate, *, if_match: int | None = None) -> Alliance:
+    def add_party(
+        self, alliance_id: str, party: PartyCreate, *, if_match: IfMatchVersions = None
+    ) -> Alliance:
         with self.db.session() as session:
             repo = AllianceRepository(session)
             row = self._writable(repo, alliance_id, if_match)
@@ -374,7 +379,12 @@ class AllianceService:
             return alliance
 
     def update_party(
-        self, alliance_id: str, organization_id: str, changes: dict[str, Any], *, if_match: int | None = None
+        self,
+        alliance_id: str,
+        organization_id: str,
+        changes: dict[str, Any],
+        *,
+        if_match: IfMatchVersions = None,
     ) -> Alliance:
         """Merge patch of one party's role, contribution, expected benefit or legitimacy sought."""
         with self.db.session() as session:
@@ -403,7 +413,7 @@ class AllianceService:
             return alliance
 
     def remove_party(
-        self, alliance_id: str, organization_id: str, *, if_match: int | None = None
+        self, alliance_id: str, organization_id: str, *, if_match: IfMatchVersions = None
     ) -> Alliance:
         with self.db.session() as session:
             repo = AllianceRepository(session)
@@ -458,18 +468,19 @@ class AllianceService:
         raise NotFound(f"organization {organization_id} is not a party of alliance {alliance.id}")
 
     @staticmethod
-    def _locked(repo: AllianceRepository, alliance_id: str, if_match: int | None) -> AllianceRow:
+    def _locked(repo: AllianceRepository, alliance_id: str, if_match: IfMatchVersions) -> AllianceRow:
         row = repo.get_for_update(alliance_id) if storable(alliance_id) else None
         if row is None:
             raise NotFound(f"alliance {alliance_id} does not exist")
-        if if_match is not None and if_match != row.version:
+        if if_match is not None and row.version not in if_match:
+            wanted = ", ".join(str(v) for v in sorted(if_match))
             raise PreconditionFailed(
-                f"alliance {alliance_id} is at version {row.version}, not {if_match}",
+                f"alliance {alliance_id} is at version {row.version}, not {wanted}",
                 extra={"current_version": row.version},
             )
         return row
 
-    def _writable(self, repo: AllianceRepository, alliance_id: str, if_match: int | None) -> AllianceRow:
+    def _writable(self, repo: AllianceRepository, alliance_id: str, if_match: IfMatchVersions) -> AllianceRow:
         row = self._locked(repo, alliance_id, if_match)
         if row.stage in stages.TERMINAL:
             raise Conflict(f"alliance {alliance_id} is {row.stage} and can no longer be changed")

@@ -8,9 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from tejido_common.http import IfMatch, problem_responses, with_etag
+from tejido_common.http import IfMatch, parse_if_match, problem_responses, with_etag
 from tejido_common.identity import OPERATOR, ORG_EDITOR, REVIEWER, require_organization, require_role
-from tejido_registry.kit.http import if_match_versions as parse_if_match
 from tejido_registry.kit.types import UtcDateTime
 from tejido_registry.organizations.queries import OrganizationQueries
 from tejido_registry.organizations.schemas import (
