@@ -15,8 +15,8 @@ Rules beyond the schema:
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,7 +27,6 @@ from tejido_common.context import current_actor, current_correlation_id
 from tejido_common.db import Database
 from tejido_common.http import IfMatchVersions
 from tejido_common.ids import new_id
-from tejido_common.outbox import add_event
 from tejido_common.pagination import decode_cursor, encode_cursor
 from tejido_common.problems import (
     Conflict,
@@ -55,7 +54,8 @@ from tejido_registry.alliances.schemas import (
     StageChange,
     TransitionRequest,
 )
-from tejido_registry.kit.changes import diff
+from tejido_registry.kit.changes import diff, merge_patch
+from tejido_registry.kit.uow import UnitOfWork
 
 SOURCE = "tejido/registry"
 FIELD_NAMES = tuple(AllianceFields.model_fields)
@@ -74,19 +74,6 @@ def to_model(row: AllianceRow) -> Alliance:
             "updated_at": row.updated_at,
         }
     )
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7396 JSON merge patch: objects merge recursively, null removes, anything else replaces."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
@@ -267,6 +254,8 @@ class AllianceService:
         )
 
     # -- writes ---------------------------------------------------------------------------------
+    # Every write is one explicit unit of work: the row, its stage history and its event commit together.
+
     def create(self, payload: AllianceCreate) -> Alliance:
         now = datetime.now(UTC)
         doc = payload.model_dump(mode="json")
@@ -274,8 +263,8 @@ class AllianceService:
             party["added_at"] = now.isoformat()
         fields = _validate(doc)
         self._check(fields)
-        with self.db.session() as session:
-            repo = AllianceRepository(session)
+        with UnitOfWork.begin(self.db) as uow:
+            repo = AllianceRepository(uow.session)
             self._check_organizations(
                 repo,
                 [
@@ -295,42 +284,23 @@ class AllianceService:
             )
             alliance = self._save(repo, row, fields, now)
             self._record_stage(repo, row, None, stages.INITIAL, "created", now)
-            add_event(
-                session,
-                events.created(alliance),
-                aggregate_id=row.id,
-            )
+            uow.add_event(events.created(alliance), aggregate_id=row.id)
             return alliance
 
     def update(
         self, alliance_id: str, changes: dict[str, Any], *, if_match: IfMatchVersions = None
     ) -> Alliance:
         """Apply a merge patch of the non-stage fields (``changes`` as sent, unset fields left out)."""
-        with self.db.session() as session:
-            repo = AllianceRepository(session)
-            row = self._writable(repo, alliance_id, if_match)
+        with self._editing(alliance_id, if_match) as (uow, repo, row):
             before = to_model(row)
-            old = _fields_of(before)
-            fields = _validate(merge_patch(old, changes))
+            fields = _validate(merge_patch(_fields_of(before), changes))
             self._check(fields)
-            changed = changed_fields(old, _fields_of(fields))
-            if not changed:
-                return before
-            self._check_gates_in_force(row.stage, fields)
-            alliance = self._save(repo, row, fields, datetime.now(UTC))
-            add_event(
-                session,
-                events.updated(alliance, changed),
-                aggregate_id=row.id,
-            )
-            return alliance
+            return self._apply_update(uow, repo, row, before, fields, check_gates=True)
 
     def transition(
         self, alliance_id: str, request: TransitionRequest, *, if_match: IfMatchVersions = None
     ) -> Alliance:
-        with self.db.session() as session:
-            repo = AllianceRepository(session)
-            row = self._locked(repo, alliance_id, if_match)
+        with self._editing(alliance_id, if_match, terminal_too=True) as (uow, repo, row):
             from_stage, to_stage = row.stage, request.to_stage
             errors = stages.transition_errors(from_stage, to_stage)
             if errors:
@@ -345,19 +315,15 @@ class AllianceService:
             row.stage_changed_at = now
             alliance = self._save(repo, row, fields, now)
             self._record_stage(repo, row, from_stage, to_stage, request.reason, now)
-            add_event(
-                session,
-                events.stage_changed(alliance, from_stage, to_stage, request.reason),
-                aggregate_id=row.id,
+            uow.add_event(
+                events.stage_changed(alliance, from_stage, to_stage, request.reason), aggregate_id=row.id
             )
             return alliance
 
     def add_party(
         self, alliance_id: str, party: PartyCreate, *, if_match: IfMatchVersions = None
     ) -> Alliance:
-        with self.db.session() as session:
-            repo = AllianceRepository(session)
-            row = self._writable(repo, alliance_id, if_match)
+        with self._editing(alliance_id, if_match) as (uow, repo, row):
             fields = AllianceFields.model_validate(row.doc)
             if any(p.organization_id == party.organization_id for p in fields.parties):
                 raise Conflict(
@@ -369,13 +335,8 @@ class AllianceService:
             new_party = Party.model_validate({**party.model_dump(), "added_at": now})
             doc = _fields_of(fields)
             doc["parties"].append(new_party.model_dump(mode="json"))
-            fields = _validate(doc)
-            alliance = self._save(repo, row, fields, now)
-            add_event(
-                session,
-                events.party_added(alliance, new_party),
-                aggregate_id=row.id,
-            )
+            alliance = self._save(repo, row, _validate(doc), now)
+            uow.add_event(events.party_added(alliance, new_party), aggregate_id=row.id)
             return alliance
 
     def update_party(
@@ -387,37 +348,22 @@ class AllianceService:
         if_match: IfMatchVersions = None,
     ) -> Alliance:
         """Merge patch of one party's role, contribution, expected benefit or legitimacy sought."""
-        with self.db.session() as session:
-            repo = AllianceRepository(session)
-            row = self._writable(repo, alliance_id, if_match)
+        with self._editing(alliance_id, if_match) as (uow, repo, row):
             before = to_model(row)
-            old = _fields_of(before)
+            doc = _fields_of(before)
             index = self._party_index(before, organization_id)
-            merged = merge_patch(old["parties"][index], changes)
+            merged = merge_patch(doc["parties"][index], changes)
             try:
                 Party.model_validate(merged)
             except ValidationError as exc:  # name the party's own fields, as sent
                 raise unprocessable_from(exc) from exc
-            doc = copy.deepcopy(old)
             doc["parties"][index] = merged
-            fields = _validate(doc)
-            changed = changed_fields(old, _fields_of(fields))
-            if not changed:
-                return before
-            alliance = self._save(repo, row, fields, datetime.now(UTC))
-            add_event(
-                session,
-                events.updated(alliance, changed),
-                aggregate_id=row.id,
-            )
-            return alliance
+            return self._apply_update(uow, repo, row, before, _validate(doc), check_gates=False)
 
     def remove_party(
         self, alliance_id: str, organization_id: str, *, if_match: IfMatchVersions = None
     ) -> Alliance:
-        with self.db.session() as session:
-            repo = AllianceRepository(session)
-            row = self._writable(repo, alliance_id, if_match)
+        with self._editing(alliance_id, if_match) as (uow, repo, row):
             before = to_model(row)
             index = self._party_index(before, organization_id)
             remaining = len(before.parties) - 1
@@ -450,14 +396,40 @@ class AllianceService:
             removed = before.parties[index]
             doc = _fields_of(before)
             del doc["parties"][index]
-            fields = _validate(doc)
-            alliance = self._save(repo, row, fields, datetime.now(UTC))
-            add_event(
-                session,
-                events.party_removed(alliance, removed),
-                aggregate_id=row.id,
-            )
+            alliance = self._save(repo, row, _validate(doc), datetime.now(UTC))
+            uow.add_event(events.party_removed(alliance, removed), aggregate_id=row.id)
             return alliance
+
+    @contextlib.contextmanager
+    def _editing(
+        self, alliance_id: str, if_match: IfMatchVersions, *, terminal_too: bool = False
+    ) -> Iterator[tuple[UnitOfWork, AllianceRepository, AllianceRow]]:
+        """A unit of work holding the alliance locked at the version ``If-Match`` names; concluded and
+        dissolved alliances only for a stage change (which refuses them itself)."""
+        with UnitOfWork.begin(self.db) as uow:
+            repo = AllianceRepository(uow.session)
+            lock = self._locked if terminal_too else self._writable
+            yield uow, repo, lock(repo, alliance_id, if_match)
+
+    def _apply_update(
+        self,
+        uow: UnitOfWork,
+        repo: AllianceRepository,
+        row: AllianceRow,
+        before: Alliance,
+        fields: AllianceFields,
+        *,
+        check_gates: bool,
+    ) -> Alliance:
+        """Save a field change and announce what changed; a change that changes nothing writes nothing."""
+        changed = changed_fields(_fields_of(before), _fields_of(fields))
+        if not changed:
+            return before
+        if check_gates:
+            self._check_gates_in_force(row.stage, fields)
+        alliance = self._save(repo, row, fields, datetime.now(UTC))
+        uow.add_event(events.updated(alliance, changed), aggregate_id=row.id)
+        return alliance
 
     # -- helpers --------------------------------------------------------------------------------
     @staticmethod
