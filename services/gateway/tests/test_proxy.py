@@ -125,6 +125,21 @@ def test_small_bodies_pass_still_encoded(gateway: Callable[..., str], client: ht
     assert json.loads(gzip.decompress(raw)) == {"service": "registry", "packed": True}
 
 
+def test_an_upstream_cookie_is_never_sent_on_with_later_requests(
+    gateway: Callable[..., str], client: httpx.Client
+) -> None:
+    """The gateway keeps no cookie jar: a Set-Cookie meant for one caller never reaches the upstream
+    again on another caller's request, nor do the gateway's own default headers."""
+    gw = gateway()
+    assert client.get(gw + "/v1/organizations/a").headers.get_list("set-cookie") == ["a=1", "b=2"]
+    with httpx.Client(
+        timeout=10, trust_env=False, headers={"Authorization": client.headers["Authorization"]}
+    ) as other:
+        echo = other.get(gw + "/v1/organizations/b", headers={"Accept-Encoding": "identity"}).json()
+    assert header_values(echo, "cookie") == []
+    assert header_values(echo, "accept-encoding") == ["identity"]
+
+
 def test_forwarded_for_is_the_resolved_client(gateway: Callable[..., str], client: httpx.Client) -> None:
     # The test client connects from 127.0.0.1, which uvicorn trusts as a proxy by default: it resolves
     # the client from the header, and the upstream gets that one address, not the client's chain.

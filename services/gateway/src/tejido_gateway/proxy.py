@@ -136,6 +136,8 @@ class Gateway:
         self.upstreams = settings.upstreams()
         self.secret = load_internal_secret(settings)
         self._client: httpx.AsyncClient | None = None
+        self._transport: httpx.AsyncHTTPTransport | None = None
+        self._timeout: dict[str, float | None] = {}
 
     @property
     def client(self) -> httpx.AsyncClient:
@@ -147,22 +149,31 @@ class Gateway:
     async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
         """One pooled client for all upstream traffic, for the app's whole life."""
         s = self.settings
-        async with httpx.AsyncClient(
-            timeout=httpx.Timeout(s.upstream_timeout, connect=s.upstream_connect_timeout),
+        # The proxy sends through the transport itself: the client layer (cookie jar, redirects, auth,
+        # URL and header merging) costs a quarter of the hop, and its cookie jar would keep an
+        # upstream's Set-Cookie and send it on with other callers' requests. The client (same pool)
+        # serves the gateway's own calls (readiness, OpenAPI).
+        transport = httpx.AsyncHTTPTransport(
             limits=httpx.Limits(
                 max_connections=s.upstream_max_connections,
                 max_keepalive_connections=s.upstream_max_connections,
             ),
             # Upstreams are on the internal network: an HTTP(S)_PROXY for outbound traffic must not apply.
             trust_env=False,
-            follow_redirects=False,
+        )
+        timeout = httpx.Timeout(s.upstream_timeout, connect=s.upstream_connect_timeout)
+        async with httpx.AsyncClient(
+            transport=transport, timeout=timeout, trust_env=False, follow_redirects=False
         ) as client:
             self._client = client
+            self._transport = transport
+            self._timeout = timeout.as_dict()
             app.state.http_client = client
             try:
                 yield
             finally:
                 self._client = None
+                self._transport = None
 
     async def forward(self, request: Request) -> Response:
         path = request.url.path
@@ -189,13 +200,17 @@ class Gateway:
         if query := request.scope.get("query_string", b""):
             url += "?" + query.decode("latin-1")
         has_body = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
-        upstream_request = self.client.build_request(
+        transport = self._transport
+        if transport is None:
+            raise RuntimeError("the gateway's HTTP transport exists only while the app is running")
+        upstream_request = httpx.Request(
             request.method,
             url,
             headers=end_to_end(request.headers.raw, REQUEST_DROP) + self._forwarded(request),
             # Streamed: the body is never held in memory. With the client's Content-Length kept, httpx
             # sends it as is; otherwise chunked.
             content=request.stream() if has_body else None,
+            extensions={"timeout": self._timeout},
         )
         principal: Principal = getattr(request.state, "principal", ANONYMOUS)
         upstream_path = upstream_request.url.raw_path.split(b"?", 1)[0].decode("latin-1")
@@ -203,7 +218,8 @@ class Gateway:
             principal, self.secret, request.method, upstream_path
         )
         try:
-            upstream = await self.client.send(upstream_request, stream=True)
+            upstream = await transport.handle_async_request(upstream_request)
+            upstream.request = upstream_request
         except httpx.TimeoutException as exc:
             log.warning("upstream timeout", service=service, error=type(exc).__name__)
             return self._problem(
