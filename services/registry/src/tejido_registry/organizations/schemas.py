@@ -518,5 +518,10 @@ class SearchQuery(BaseModel):
         description="created, name, updated or completeness; prefix - to reverse (default: relevance "
         "with q, created without)",
     )
-    cursor: str | None = Field(default=None, description="next_cursor of the previous page")
+    cursor: str | None = Field(
+        default=None,
+        description="next_cursor of the previous page, unchanged",
+        # Documented only (a bad cursor stays a 400 naming the field): base64url, as next_cursor gives it.
+        json_schema_extra={"pattern": r"^[A-Za-z0-9_-]+$"},
+    )
     limit: int | None = Field(default=None, ge=1, le=1000, description=LIMIT_DOC)
