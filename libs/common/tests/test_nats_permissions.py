@@ -314,3 +314,49 @@ def test_nobody_but_due_diligence_reads_a_restricted_event_by_any_path(tmp_path:
         asyncio.run(scenario())
     finally:
         server.stop()
+
+
+def test_the_gateway_cannot_reconfigure_a_stream_to_copy_restricted_events(tmp_path: Path) -> None:
+    """NATS does not check a stream's ``sources`` or ``republish`` against permissions, so whoever may
+    update a stream could copy key people into it and republish them to its own inbox. The gateway (the
+    internet-facing process) has no stream of its own, and nobody may update the dead-letter stream."""
+    from nats.js.api import RePublish, StreamSource
+
+    from tejido_common.natsauth import OPERATOR
+
+    passwords = {service: secrets.token_urlsafe(16) for service in (*SERVICES, OPERATOR)}
+    server = NatsServer(tmp_path / "nats", users=passwords).start()
+
+    async def scenario() -> None:
+        op = await connect(server, passwords, OPERATOR)
+        ojs = op.jetstream(timeout=3)
+        for spec in (service_stream("registry"), DEAD_LETTER_STREAM):
+            await ensure_stream(ojs, spec)
+        gateway = await connect(server, passwords, "gateway")
+        gjs = gateway.jetstream(timeout=1)
+        stolen: list[bytes] = []
+
+        async def collect(msg: Any) -> None:
+            stolen.append(msg.data)
+
+        await gateway.subscribe(f"{inbox_prefix('gateway')}.copy.>", cb=collect)
+        for spec in (service_stream("gateway"), DEAD_LETTER_STREAM, service_stream("registry")):
+            config = spec.config()
+            config.sources = [StreamSource(name="REGISTRY")] if spec.name != "REGISTRY" else None
+            config.republish = RePublish(src=">", dest=f"{inbox_prefix('gateway')}.copy.>")
+            for change in (gjs.add_stream, gjs.update_stream):
+                with contextlib.suppress(Exception):
+                    await change(config)
+        await ojs.publish("registry.organization.people_updated.v1", SECRET)
+        await asyncio.sleep(1.5)
+        assert stolen == []
+        assert (await ojs.stream_info("DEADLETTER")).config.sources in (None, [])
+        with pytest.raises(Exception):  # noqa: B017 - refused: no such stream for the gateway to read
+            await ojs.stream_info("GATEWAY")
+        for nc in (op, gateway):
+            await nc.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        server.stop()

@@ -95,6 +95,8 @@ CONSUMES: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 DEAD_LETTER = "DEADLETTER"
+# Services that publish no events, so have no stream of their own (the gateway).
+NON_PRODUCERS = ("gateway",)
 # Matching's workers: ranking requests over core NATS request/reply (``rpc.`` is outside every stream, so
 # JetStream never answers them). Their in-memory read models follow the streams through *named*,
 # non-durable consumers with one filter each (checked like every other consumer): nobody may create an
@@ -140,8 +142,13 @@ def permissions(service: str) -> dict[str, Any]:
     consumed = CONSUMES.get(service, {})
     api = "$JS.API"
     publish = [f"{service}.>", f"{DEAD_LETTER_PREFIX}.>", f"{api}.INFO"]
-    for stream in (own_stream, DEAD_LETTER):
-        publish += [f"{api}.STREAM.{action}.{stream}" for action in ("INFO", "CREATE", "UPDATE")]
+    # NATS does not check a stream's configuration against the user's permissions: whoever may update
+    # a stream may give it ``sources`` (any stream of the account) and ``republish`` to its own inbox.
+    # So only producers reconcile their own stream, and the shared dead-letter stream is create-only
+    # (nobody reconciles it). The README's security section names what is left.
+    if service not in NON_PRODUCERS:
+        publish += [f"{api}.STREAM.{action}.{own_stream}" for action in ("INFO", "CREATE", "UPDATE")]
+    publish += [f"{api}.STREAM.INFO.{DEAD_LETTER}", f"{api}.STREAM.CREATE.{DEAD_LETTER}"]
     deny: list[str] = []
     for stream, filters in consumed.items():
         publish += [f"{api}.STREAM.INFO.{stream}", f"{api}.STREAM.CREATE.{stream}"]
