@@ -155,3 +155,49 @@ def test_two_workers_share_requests_survive_a_kill_and_follow_registry_changes(
                     proc.wait(10)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+
+
+def test_a_worker_follows_on_after_its_consumers_are_lost(
+    registry: RunningRegistry, api: RunningMatching
+) -> None:
+    """Workers read through named, non-durable consumers (one filter each, checked by the NATS
+    permissions). Lost ones (server restart, deleted) are recreated after the last message applied."""
+    requester = org("Colectivo Yaqui", subdivisions=["MX-SON"], needs=[("training", "Talleres de oficios")])
+    helper = org("Escuela de Oficios", subdivisions=["MX-SON"], offers=[("training", "Talleres de oficios")])
+    ids = [
+        registry.client.post("/v1/organizations", json=registry_body(p)).json()["id"]
+        for p in (requester, helper)
+    ]
+    request = {"organization_id": ids[0], "limit": 10}
+    worker = start_worker(api, "w3")
+    try:
+        wait_until(
+            lambda: names(ask_worker(api.settings.nats_url, "w3", request)) == ["Escuela de Oficios"],
+            timeout=120,
+            message="w3 caught up",
+        )
+
+        async def drop_followers() -> list[str]:
+            nc = await nats.connect(api.settings.nats_url)
+            js = nc.jetstream()
+            dropped = []
+            for info in await js.consumers_info("REGISTRY"):
+                if info.name.startswith("matching-follower-"):
+                    await js.delete_consumer("REGISTRY", info.name)
+                    dropped.append(info.name)
+            await nc.close()
+            return dropped
+
+        assert len(asyncio.run(drop_followers())) >= 4  # one per subscribed registry type
+        assert registry.client.post(f"/v1/organizations/{ids[1]}:archive").status_code == 200
+        wait_until(
+            lambda: names(ask_worker(api.settings.nats_url, "w3", request)) == [],
+            timeout=30,
+            message="w3 saw the archival through new consumers",
+        )
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(10)
+        except subprocess.TimeoutExpired:
+            worker.kill()

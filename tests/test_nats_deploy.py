@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -49,3 +51,28 @@ def test_compose_gives_each_service_its_nats_user_and_the_internal_secret_from_e
         assert env[prefix + "NATS_PASSWORD"].startswith(f"${{TEJIDO_{service.upper()}_NATS_PASSWORD:?")
         assert env[prefix + "INTERNAL_SECRET"].startswith("${TEJIDO_INTERNAL_SECRET:?")
         assert nats["environment"][f"{service.upper()}_NATS_PASSWORD"] == env[prefix + "NATS_PASSWORD"]
+
+
+def _contracts() -> list[Any]:
+    """Every service's event contracts: each ``events.py`` module's ``CONTRACTS`` under services/."""
+    found = []
+    for path in sorted((ROOT / "services").glob("*/src/tejido_*/**/events.py")):
+        src = next(parent for parent in path.parents if parent.name == "src")
+        module = importlib.import_module(".".join(path.relative_to(src).with_suffix("").parts))
+        found += getattr(module, "CONTRACTS", [])
+    return found
+
+
+def test_every_restricted_contract_is_in_the_permission_table() -> None:
+    """One source of truth: a contract marked ``restricted`` is readable by due diligence alone."""
+    from tejido_common.natsauth import CONSUMES, RESTRICTED_READER, RESTRICTED_SUBJECTS, _reads_restricted
+
+    contracts = _contracts()
+    assert len(contracts) >= 10
+    restricted = {c.type for c in contracts if c.restricted}
+    assert {"registry.organization.people_updated.v1", "duediligence.screening.hit.v1"} <= restricted
+    assert restricted == set(RESTRICTED_SUBJECTS)
+    for service, streams in CONSUMES.items():
+        for filters in streams.values():
+            for f in filters:
+                assert service == RESTRICTED_READER or not _reads_restricted(f), (service, f)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -150,3 +151,212 @@ def _pending(registry: Any) -> int:
         return int(
             session.execute(text("SELECT count(*) FROM outbox WHERE published_at IS NULL")).scalar_one()
         )
+
+
+# -- restricted events: due diligence alone reads them, by any path --------------------------------
+
+SECRET = b"SECRET-RESTRICTED"
+
+
+def _widenings(subject: str) -> list[str]:
+    """Every filter that would carry ``subject``: itself, its family, and each wildcard above it."""
+    tokens = subject.split(".")
+    wider = [subject, ".".join([*tokens[:-1], "*"]), ">"]
+    wider += [".".join([*tokens[:i], ">"]) for i in range(1, len(tokens))]
+    wider += [".".join([*tokens[:i], "*", *tokens[i + 1 :]]) for i in range(len(tokens) - 1)]
+    return wider
+
+
+async def _try_to_read(js: Any, nc: Any, stream: str, subject: str, reader_durable: str) -> list[bytes]:
+    """Every JetStream path to a stored message, for one restricted subject. Refusals (timeouts,
+    permission errors, API errors) are expected and ignored: only what actually arrives counts."""
+    got: list[bytes] = []
+
+    async def fetched(sub: Any) -> None:
+        for msg in await sub.fetch(10, timeout=1):
+            got.append(msg.data)
+
+    async def named(filter_subject: str, durable: bool) -> None:
+        name = "probe" + secrets.token_hex(4)
+        config = ConsumerConfig(
+            name=name,
+            durable_name=name if durable else None,
+            filter_subject=filter_subject,
+            inactive_threshold=30,
+        )
+        await js.add_consumer(stream, config=config)
+        await fetched(await js.pull_subscribe_bind(name, stream=stream))
+
+    async def ephemeral(filter_subject: str) -> None:
+        # No name: nats-py sends $JS.API.CONSUMER.CREATE.<stream>, the filter only in the body.
+        info = await js.add_consumer(stream, config=ConsumerConfig(filter_subject=filter_subject))
+        await fetched(await js.pull_subscribe_bind(info.name, stream=stream))
+
+    async def several_filters(public: str) -> None:
+        name = "probe" + secrets.token_hex(4)
+        config = ConsumerConfig(name=name, filter_subjects=[public, subject], inactive_threshold=30)
+        await js.add_consumer(stream, config=config)
+        await fetched(await js.pull_subscribe_bind(name, stream=stream))
+
+    async def disguised(public: str) -> None:
+        # A public filter in the request subject, the restricted one in the body.
+        name = "probe" + secrets.token_hex(4)
+        body = {
+            "stream_name": stream,
+            "config": {"name": name, "filter_subject": subject, "ack_policy": "none"},
+        }
+        await nc.request(
+            f"$JS.API.CONSUMER.CREATE.{stream}.{name}.{public}", json.dumps(body).encode(), timeout=1
+        )
+        await fetched(await js.pull_subscribe_bind(name, stream=stream))
+
+    async def ordered(filter_subject: str) -> None:
+        async def collect(msg: Any) -> None:
+            got.append(msg.data)
+
+        await js.subscribe(filter_subject, stream=stream, ordered_consumer=True, cb=collect)
+        await asyncio.sleep(1)
+
+    async def stored(seq: int) -> None:
+        got.append((await js.get_msg(stream, seq=seq)).data or b"")
+
+    async def direct() -> None:
+        got.append((await js.get_msg(stream, subject=subject, direct=True)).data or b"")
+
+    async def last() -> None:
+        got.append((await js.get_last_msg(stream, subject)).data or b"")
+
+    async def the_readers_consumer() -> None:
+        await fetched(await js.pull_subscribe_bind(reader_durable, stream=stream))
+
+    public = f"{stream.lower()}.never.public.*"
+    attempts = [named(f, durable) for f in _widenings(subject) for durable in (True, False)]
+    attempts += [ephemeral(f) for f in _widenings(subject)]
+    attempts += [ordered(f) for f in _widenings(subject)]
+    attempts += [several_filters(public), disguised(public), direct(), last(), the_readers_consumer()]
+    attempts += [stored(seq) for seq in range(1, 4)]
+    for outcome in await asyncio.gather(*attempts, return_exceptions=True):
+        assert outcome is None or isinstance(outcome, Exception)
+    return got
+
+
+def test_nobody_but_due_diligence_reads_a_restricted_event_by_any_path(tmp_path: Path) -> None:
+    """Key people and screening hits: no other service's credentials reach them, through a durable,
+    named, ephemeral or ordered consumer, a stored or direct get, the reader's own consumer, or the
+    core subject."""
+    from tejido_common.natsauth import OPERATOR, RESTRICTED_READER, RESTRICTED_SUBJECTS
+
+    assert {"registry.organization.people_updated.v1", "duediligence.screening.hit.v1"} <= set(
+        RESTRICTED_SUBJECTS
+    )
+    passwords = {service: secrets.token_urlsafe(16) for service in (*SERVICES, OPERATOR)}
+    server = NatsServer(tmp_path / "nats", users=passwords).start()
+
+    async def scenario() -> None:
+        op = await connect(server, passwords, OPERATOR)
+        ojs = op.jetstream(timeout=3)
+        for restricted in RESTRICTED_SUBJECTS:
+            producer = restricted.split(".")[0]
+            spec = service_stream(producer)
+            await ensure_stream(ojs, spec)
+            # Direct gets enabled, so only the permissions stand between a reader and the message.
+            config = spec.config()
+            config.allow_direct = True
+            await ojs.update_stream(config)
+        reader = await connect(server, passwords, RESTRICTED_READER)
+        rjs = reader.jetstream(timeout=3)
+        durables = {}
+        for restricted in RESTRICTED_SUBJECTS:
+            stream = restricted.split(".")[0].upper()
+            family = restricted.rsplit(".", 1)[0] + ".*"
+            durables[restricted] = family_durable(RESTRICTED_READER, family)
+            if stream != RESTRICTED_READER.upper():  # a restricted type it consumes (key people)
+                name = durables[restricted]
+                await rjs.add_consumer(
+                    stream, config=ConsumerConfig(name=name, durable_name=name, filter_subject=family)
+                )
+        for restricted in RESTRICTED_SUBJECTS:
+            for _ in range(3):
+                await ojs.publish(restricted, SECRET)
+
+        leaked: dict[str, list[bytes]] = {}
+        for service in SERVICES:
+            if service == RESTRICTED_READER:
+                continue
+            nc = await connect(server, passwords, service)
+            tapped: list[bytes] = []
+
+            async def tap(msg: Any, into: list[bytes] = tapped) -> None:
+                into.append(msg.data)
+
+            for subject in (*RESTRICTED_SUBJECTS, ">"):
+                with contextlib.suppress(Exception):
+                    await nc.subscribe(subject, cb=tap)
+            js = nc.jetstream(timeout=1)
+            got = list(tapped)
+            for restricted in RESTRICTED_SUBJECTS:
+                stream = restricted.split(".")[0].upper()
+                got += await _try_to_read(js, nc, stream, restricted, durables[restricted])
+            await ojs.publish("registry.organization.people_updated.v1", SECRET)  # live, for the core taps
+            await asyncio.sleep(0.3)
+            got += tapped
+            leaked[service] = [data for data in got if SECRET in data]
+            await nc.close()
+        assert leaked == {s: [] for s in SERVICES if s != RESTRICTED_READER}
+        # The reader does read them, none taken by the others (the test would pass vacuously otherwise).
+        people = "registry.organization.people_updated.v1"
+        sub = await rjs.pull_subscribe_bind(durables[people], stream="REGISTRY")
+        assert [m.data for m in await sub.fetch(10, timeout=2)] == [SECRET] * (3 + len(leaked))
+        for nc in (op, reader):
+            await nc.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        server.stop()
+
+
+def test_the_gateway_cannot_reconfigure_a_stream_to_copy_restricted_events(tmp_path: Path) -> None:
+    """NATS does not check a stream's ``sources`` or ``republish`` against permissions, so whoever may
+    update a stream could copy key people into it and republish them to its own inbox. The gateway (the
+    internet-facing process) has no stream of its own, and nobody may update the dead-letter stream."""
+    from nats.js.api import RePublish, StreamSource
+
+    from tejido_common.natsauth import OPERATOR
+
+    passwords = {service: secrets.token_urlsafe(16) for service in (*SERVICES, OPERATOR)}
+    server = NatsServer(tmp_path / "nats", users=passwords).start()
+
+    async def scenario() -> None:
+        op = await connect(server, passwords, OPERATOR)
+        ojs = op.jetstream(timeout=3)
+        for spec in (service_stream("registry"), DEAD_LETTER_STREAM):
+            await ensure_stream(ojs, spec)
+        gateway = await connect(server, passwords, "gateway")
+        gjs = gateway.jetstream(timeout=1)
+        stolen: list[bytes] = []
+
+        async def collect(msg: Any) -> None:
+            stolen.append(msg.data)
+
+        await gateway.subscribe(f"{inbox_prefix('gateway')}.copy.>", cb=collect)
+        for spec in (service_stream("gateway"), DEAD_LETTER_STREAM, service_stream("registry")):
+            config = spec.config()
+            config.sources = [StreamSource(name="REGISTRY")] if spec.name != "REGISTRY" else None
+            config.republish = RePublish(src=">", dest=f"{inbox_prefix('gateway')}.copy.>")
+            for change in (gjs.add_stream, gjs.update_stream):
+                with contextlib.suppress(Exception):
+                    await change(config)
+        await ojs.publish("registry.organization.people_updated.v1", SECRET)
+        await asyncio.sleep(1.5)
+        assert stolen == []
+        assert (await ojs.stream_info("DEADLETTER")).config.sources in (None, [])
+        with pytest.raises(Exception):  # noqa: B017 - refused: no such stream for the gateway to read
+            await ojs.stream_info("GATEWAY")
+        for nc in (op, gateway):
+            await nc.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        server.stop()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import hashlib
+import json
 import secrets
 import threading
 import time
@@ -125,6 +127,9 @@ def echo_app(service: str, resource: str | None = None, item_fields: dict[str, A
                 yield b"second"
 
             return StreamingResponse(slow_body(), media_type="text/plain")
+        if request.query_params.get("gzip"):
+            packed = gzip.compress(json.dumps({"service": service, "packed": True}).encode())
+            return Response(packed, media_type="application/json", headers={"content-encoding": "gzip"})
         size, digest = 0, hashlib.sha256()
         try:
             async for chunk in request.stream():

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import json
 import os
 import socket
 from collections.abc import Callable, Iterator
@@ -112,6 +114,30 @@ def test_query_path_and_headers_are_forwarded(gateway: Callable[..., str], clien
     assert response.headers["x-upstream"] == "registry"
     assert len(response.headers.get_list("date")) == 1
     assert len(response.headers.get_list("server")) == 1
+
+
+def test_small_bodies_pass_still_encoded(gateway: Callable[..., str], client: httpx.Client) -> None:
+    """Bodies read whole (declared and small) pass byte for byte, content encoding and length kept."""
+    with client.stream("GET", gateway() + "/v1/organizations/x?gzip=1") as response:
+        raw = b"".join(response.iter_raw())
+    assert response.headers["content-encoding"] == "gzip"
+    assert int(response.headers["content-length"]) == len(raw)
+    assert json.loads(gzip.decompress(raw)) == {"service": "registry", "packed": True}
+
+
+def test_an_upstream_cookie_is_never_sent_on_with_later_requests(
+    gateway: Callable[..., str], client: httpx.Client
+) -> None:
+    """The gateway keeps no cookie jar: a Set-Cookie meant for one caller never reaches the upstream
+    again on another caller's request, nor do the gateway's own default headers."""
+    gw = gateway()
+    assert client.get(gw + "/v1/organizations/a").headers.get_list("set-cookie") == ["a=1", "b=2"]
+    with httpx.Client(
+        timeout=10, trust_env=False, headers={"Authorization": client.headers["Authorization"]}
+    ) as other:
+        echo = other.get(gw + "/v1/organizations/b", headers={"Accept-Encoding": "identity"}).json()
+    assert header_values(echo, "cookie") == []
+    assert header_values(echo, "accept-encoding") == ["identity"]
 
 
 def test_forwarded_for_is_the_resolved_client(gateway: Callable[..., str], client: httpx.Client) -> None:

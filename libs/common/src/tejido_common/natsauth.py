@@ -1,12 +1,14 @@
 """NATS users and permissions: every service connects as its own user and may publish only its own
-events and read only what it consumes. Restricted subjects (key people) are readable by due diligence
-alone.
+events and read only what it consumes. Restricted event types (``x-restricted`` in their schema: key
+people, screening hits) are readable by due diligence alone, by any path.
 
 JetStream moves everything through ``$JS.API.*`` requests and replies to the requester's inbox, so plain
 subscribe permissions are not enough: each user gets its own inbox prefix (``_INBOX_<service>``), may
 create pull consumers only with the filter subjects it is granted (nats-py sends the filter in the
-``$JS.API.CONSUMER.CREATE.<stream>.<name>.<filter>`` subject when the consumer has a ``name``), and may
-never pull from, inspect or acknowledge the restricted readers' consumers. Streams it does not own it
+``$JS.API.CONSUMER.CREATE.<stream>.<name>.<filter>`` subject when the consumer has a ``name`` and one
+filter; nobody may create an unnamed consumer, whose filter only travels in the body), and may never
+pull from, inspect or acknowledge the restricted reader's consumers. No service may get stored messages
+(``STREAM.MSG.GET``, ``DIRECT.GET``) or subscribe to stream subjects. Streams it does not own it
 may look up and create with the standard configuration (start-up order), but never update.
 
 :func:`permissions` is the one table; :func:`server_config` renders it for ``nats-server`` (the embedded
@@ -17,17 +19,46 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from functools import cache
+from importlib import resources
 from typing import Any
 
-from tejido_common.consumer import family_durable
+from tejido_common.consumer import family_durable, type_family
 from tejido_common.events import DEAD_LETTER_PREFIX
 
 SERVICES = ("registry", "matching", "duediligence", "reporting", "gateway")
 # The embedded platform's operations user (``tejido deadletter``, observers in tests): everything, like
 # an administrator. Deployments give their operators their own NATS credentials instead.
 OPERATOR = "operator"
-# Event types whose schema says ``x-restricted: true``, and the only service that may read them.
-RESTRICTED_SUBJECTS = ("registry.organization.people_updated.v1",)
+
+
+def _schemas() -> dict[str, dict[str, Any]]:
+    folder = resources.files("tejido_common") / "event_schemas"
+    return {
+        p.name.removesuffix(".json"): json.loads(p.read_text(encoding="utf-8"))
+        for p in folder.iterdir()
+        if p.name.endswith(".json")
+    }
+
+
+@cache
+def restricted_subjects() -> tuple[str, ...]:
+    """Event types whose checked-in schema says ``x-restricted: true``. The schemas are generated from
+    the contracts (``EventContract.restricted``) and a test keeps the two equal: one source of truth."""
+    return tuple(sorted(t for t, schema in _schemas().items() if schema.get("x-restricted")))
+
+
+def public_families(stream: str) -> tuple[str, ...]:
+    """The type families of ``stream``'s public events (every version), for readers of everything
+    public: a wildcard over the stream would carry its restricted types too."""
+    prefix = stream.lower() + "."
+    return tuple(
+        sorted({type_family(t) for t in _schemas() if t.startswith(prefix) and t not in RESTRICTED_SUBJECTS})
+    )
+
+
+RESTRICTED_SUBJECTS = restricted_subjects()
+# The only service that may read them (the producer of screening hits; key people feed screening).
 RESTRICTED_READER = "duediligence"
 
 # Consumers subscribe to every version of each type they handle (``registry.organization.updated.*``,
@@ -58,18 +89,19 @@ CONSUMES: dict[str, dict[str, tuple[str, ...]]] = {
     # Webhooks for funders: public events only.
     "gateway": {
         "REGISTRY": PUBLIC_REGISTRY,
-        "DUEDILIGENCE": ("duediligence.>",),
+        "DUEDILIGENCE": public_families("DUEDILIGENCE"),
         "MATCHING": ("matching.>",),
         "REPORTING": ("reporting.>",),
     },
 }
 DEAD_LETTER = "DEADLETTER"
+# Services that publish no events, so have no stream of their own (the gateway).
+NON_PRODUCERS = ("gateway",)
 # Matching's workers: ranking requests over core NATS request/reply (``rpc.`` is outside every stream, so
-# JetStream never answers them), and in-memory read models fed by ordered (ephemeral) consumers. NATS
-# cannot check an ephemeral consumer's filter, so matching may create ephemeral consumers on the streams
-# it reads; its durable consumers stay checked (see the README's security section).
+# JetStream never answers them). Their in-memory read models follow the streams through *named*,
+# non-durable consumers with one filter each (checked like every other consumer): nobody may create an
+# unnamed (ephemeral) consumer, whose filter NATS could not check.
 RPC_SUBJECTS: dict[str, tuple[str, ...]] = {"matching": ("rpc.matching.>",)}
-EPHEMERAL_READERS: dict[str, tuple[str, ...]] = {"matching": ("REGISTRY", "DUEDILIGENCE")}
 
 
 def inbox_prefix(service: str) -> str:
@@ -91,6 +123,17 @@ def _reads_restricted(filter_subject: str) -> bool:
     return False
 
 
+def restricted_readers(stream: str) -> list[str]:
+    """The names of the restricted reader's consumers on ``stream`` that carry restricted types."""
+    return sorted(
+        {
+            family_durable(RESTRICTED_READER, f)
+            for f in CONSUMES.get(RESTRICTED_READER, {}).get(stream, ())
+            if _reads_restricted(f)
+        }
+    )
+
+
 def permissions(service: str) -> dict[str, Any]:
     """The ``permissions`` block of ``service``'s NATS user."""
     if service == OPERATOR:
@@ -99,8 +142,13 @@ def permissions(service: str) -> dict[str, Any]:
     consumed = CONSUMES.get(service, {})
     api = "$JS.API"
     publish = [f"{service}.>", f"{DEAD_LETTER_PREFIX}.>", f"{api}.INFO"]
-    for stream in (own_stream, DEAD_LETTER):
-        publish += [f"{api}.STREAM.{action}.{stream}" for action in ("INFO", "CREATE", "UPDATE")]
+    # NATS does not check a stream's configuration against the user's permissions: whoever may update
+    # a stream may give it ``sources`` (any stream of the account) and ``republish`` to its own inbox.
+    # So only producers reconcile their own stream, and the shared dead-letter stream is create-only
+    # (nobody reconciles it). The README's security section names what is left.
+    if service not in NON_PRODUCERS:
+        publish += [f"{api}.STREAM.{action}.{own_stream}" for action in ("INFO", "CREATE", "UPDATE")]
+    publish += [f"{api}.STREAM.INFO.{DEAD_LETTER}", f"{api}.STREAM.CREATE.{DEAD_LETTER}"]
     deny: list[str] = []
     for stream, filters in consumed.items():
         publish += [f"{api}.STREAM.INFO.{stream}", f"{api}.STREAM.CREATE.{stream}"]
@@ -113,23 +161,19 @@ def permissions(service: str) -> dict[str, Any]:
             f"{api}.CONSUMER.MSG.NEXT.{stream}.*",
             f"$JS.ACK.{stream}.*.>",
         ]
-        if service != RESTRICTED_READER and any(
-            s.split(".")[0] == stream.lower() for s in RESTRICTED_SUBJECTS
-        ):
-            # The restricted reader's consumer on this stream carries restricted messages: hands off.
-            reader = family_durable(RESTRICTED_READER, "registry.organization.people_updated.*")
-            deny += [
-                f"{api}.CONSUMER.CREATE.{stream}.{reader}.>",
-                f"{api}.CONSUMER.INFO.{stream}.{reader}",
-                f"{api}.CONSUMER.MSG.NEXT.{stream}.{reader}",
-                f"$JS.ACK.{stream}.{reader}.>",
-            ]
+        if service != RESTRICTED_READER:
+            # The restricted reader's consumers on this stream carry restricted messages: hands off.
+            for reader in restricted_readers(stream):
+                deny += [
+                    f"{api}.CONSUMER.CREATE.{stream}.{reader}.>",
+                    f"{api}.CONSUMER.INFO.{stream}.{reader}",
+                    f"{api}.CONSUMER.MSG.NEXT.{stream}.{reader}",
+                    f"$JS.ACK.{stream}.{reader}.>",
+                ]
     rpc = list(RPC_SUBJECTS.get(service, ()))
     if rpc:
         # Workers answer requests of their own service, whose inboxes carry its prefix.
         publish += [*rpc, f"{inbox_prefix(service)}.>"]
-    for stream in EPHEMERAL_READERS.get(service, ()):
-        publish += [f"{api}.CONSUMER.CREATE.{stream}", "$JS.FC.>"]
     block: dict[str, Any] = {
         "publish": {"allow": publish},
         "subscribe": {"allow": [f"{inbox_prefix(service)}.>", *rpc]},

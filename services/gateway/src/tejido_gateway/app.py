@@ -23,7 +23,7 @@ from tejido_gateway.keys.service import KeyService
 from tejido_gateway.openapi import OpenAPIAggregator
 from tejido_gateway.protection.headers import SecurityHeadersMiddleware
 from tejido_gateway.protection.ratelimit import RateLimiter
-from tejido_gateway.proxy import Gateway
+from tejido_gateway.proxy import Gateway, ProxyMiddleware
 from tejido_gateway.settings import GatewaySettings
 from tejido_gateway.webhooks import install_webhooks
 
@@ -73,7 +73,10 @@ def create_app(settings: GatewaySettings) -> FastAPI:
         # Our own /openapi.json and /docs describe the upstreams, not the gateway's few routes.
         openapi_url=None,
         trust_gateway_only=False,
-        inner_middleware=[Middleware(GuardMiddleware, authenticator=authenticator, limiter=limiter)],
+        inner_middleware=[
+            Middleware(GuardMiddleware, authenticator=authenticator, limiter=limiter),
+            Middleware(ProxyMiddleware, gateway=gateway),
+        ],
     )
     openapi = OpenAPIAggregator(gateway, settings.openapi_cache_seconds, own=lambda: own_openapi(app))
     # Outermost: a browser's CORS preflight is answered before authentication (it carries no

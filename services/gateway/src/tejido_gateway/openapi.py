@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from tejido_common.logging import get_logger
+from tejido_gateway.examples import with_examples
 from tejido_gateway.proxy import Gateway
 from tejido_gateway.routes import service_for
 
@@ -139,7 +140,7 @@ def merge_openapi(
     if tags:
         merged["tags"] = list(tags.values())
     merged[UNAVAILABLE] = sorted(unavailable)
-    return with_security(merged)
+    return with_examples(with_security(merged))
 
 
 PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}

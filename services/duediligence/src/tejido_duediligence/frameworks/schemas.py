@@ -17,7 +17,7 @@ class Text(BaseModel):
 
 class Question(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: str = Field(pattern=r"^[A-Z]+-[0-9]+$")
+    id: str = Field(pattern=r"^[A-Z]+-[0-9]+$", examples=["GOV-1"])
     text: Text
     weight: int = Field(ge=1, le=10)
     key: bool = False

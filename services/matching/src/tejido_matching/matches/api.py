@@ -27,7 +27,15 @@ async def list_matches(
     alliance_id: Annotated[str | None, Query(max_length=64)] = None,
     mode: Mode = "complementary",
     limit: Annotated[int | None, Query(ge=1)] = None,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=500,
+            description="next_cursor of the previous page, unchanged (valid for the same query only)",
+            # Documented only (a bad cursor stays a 400 naming the field): base64url body, signature.
+            json_schema_extra={"pattern": r"^[A-Za-z0-9_-]+\.[0-9a-f]{32}$"},
+        ),
+    ] = None,
     include_blocked: bool = False,
     actor_type: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006 - FastAPI copies defaults
     country: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
+import secrets
 from datetime import timedelta
 from typing import Any
 
+import nats.errors
 from nats.aio.msg import Msg
-from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from tejido_common.broker import Broker, StreamSpec
 from tejido_common.db import Database
@@ -25,6 +28,9 @@ from tejido_matching.text.embeddings import shared_embedder
 from tejido_matching.workers.embedding import EmbeddingQueue
 
 log = get_logger(__name__)
+
+# A follower's consumer outlives a lost worker by this long, then the server deletes it.
+FOLLOWER_INACTIVE_SECONDS = 60.0
 
 
 class MatchingWorker:
@@ -52,6 +58,7 @@ class MatchingWorker:
         self.events_applied = 0
         self._subscribed = False
         self._subs: list[Any] = []
+        self._followers: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         await asyncio.to_thread(self.restore)
@@ -66,41 +73,32 @@ class MatchingWorker:
         log.info("matching worker restored", worker=self.name, candidates=self.engine.index.size)
 
     async def _subscribe(self) -> None:
-        # Subscriptions survive reconnections (ordered consumers reset themselves): subscribe once.
+        # Subscriptions survive reconnections (followers start over by themselves): subscribe once.
         if self._subscribed:
             return
         self._subscribed = True
         nc = self.broker.nc
         assert nc is not None
         start = self.engine.high_water
-        registry_config = ConsumerConfig(filter_subjects=REGISTRY_SUBJECTS, deliver_policy=DeliverPolicy.ALL)
+        registry_config = ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
         if start is not None:
             registry_config.deliver_policy = DeliverPolicy.BY_START_TIME
             since = start - timedelta(seconds=self.settings.resume_margin_seconds)
             registry_config.opt_start_time = since
-        js = self.broker.js
-        self._subs.append(
-            await js.subscribe(
-                "registry.>",
-                stream="REGISTRY",
-                cb=self._on_event,
-                ordered_consumer=True,
-                config=registry_config,
-            )
-        )
+        # One follower per subscribed type: the filter then travels in the consumer's create subject,
+        # where the matching NATS user's permissions check it (restricted types stay out of reach).
+        # Order across types of one aggregate is not kept; the read model applies only newer versions.
+        followers = [("REGISTRY", subject, registry_config) for subject in REGISTRY_SUBJECTS]
         # Ratings are few (one per finalized assessment): replayed from the start, so none is missed
         # whatever the snapshot held.
-        self._subs.append(
-            await js.subscribe(
-                "duediligence.>",
-                stream="DUEDILIGENCE",
-                cb=self._on_event,
-                ordered_consumer=True,
-                config=ConsumerConfig(
-                    filter_subjects=DUEDILIGENCE_SUBJECTS, deliver_policy=DeliverPolicy.ALL
-                ),
-            )
-        )
+        followers += [
+            ("DUEDILIGENCE", subject, ConsumerConfig(deliver_policy=DeliverPolicy.ALL))
+            for subject in DUEDILIGENCE_SUBJECTS
+        ]
+        self._followers = [
+            asyncio.create_task(self._follow(stream, subject, config), name=f"follow-{subject}")
+            for stream, subject, config in followers
+        ]
         self._subs.append(
             await nc.subscribe(
                 self.settings.rank_subject, queue=self.settings.worker_queue, cb=self._on_request
@@ -110,6 +108,51 @@ class MatchingWorker:
         self._subs.append(
             await nc.subscribe(f"{self.settings.rank_subject}.{self.name}", cb=self._on_request)
         )
+
+    async def _follow(self, stream: str, subject: str, start: ConsumerConfig) -> None:
+        """Apply ``subject``'s events in stream order through a named, non-durable pull consumer (no
+        acks; the server drops it after ``FOLLOWER_INACTIVE_SECONDS`` without pulls). On any failure
+        (server restart, consumer gone) a fresh consumer resumes after the last message seen."""
+        next_seq: int | None = None
+        backoff = 0.2
+        while True:
+            config = dataclasses.replace(
+                start,
+                name=f"matching-follower-{secrets.token_hex(6)}",
+                filter_subject=subject,
+                ack_policy=AckPolicy.NONE,
+                inactive_threshold=FOLLOWER_INACTIVE_SECONDS,
+                mem_storage=True,
+                num_replicas=1,
+            )
+            if next_seq is not None:
+                config.deliver_policy = DeliverPolicy.BY_START_SEQUENCE
+                config.opt_start_seq = next_seq
+                config.opt_start_time = None
+            sub: Any = None
+            try:
+                await self.broker.wait_ready()
+                await self.broker.js.add_consumer(stream, config=config)
+                sub = await self.broker.js.pull_subscribe_bind(config.name, stream=stream)
+                backoff = 0.2
+                while True:
+                    try:
+                        msgs = await sub.fetch(256, timeout=5)
+                    except nats.errors.TimeoutError:
+                        continue
+                    for msg in msgs:
+                        next_seq = msg.metadata.sequence.stream + 1
+                        await self._on_event(msg)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("worker follower restarting", subject=subject, error=str(exc) or repr(exc))
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+            finally:
+                if sub is not None:
+                    with contextlib.suppress(Exception):
+                        await sub.unsubscribe()
 
     async def _on_event(self, msg: Msg) -> None:
         try:
@@ -136,6 +179,11 @@ class MatchingWorker:
     async def stop(self) -> None:
         if self.embeddings is not None:
             await self.embeddings.stop()
+        for task in self._followers:
+            task.cancel()
+        for task in self._followers:
+            with contextlib.suppress(BaseException):
+                await task
         for sub in self._subs:
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()

@@ -105,7 +105,14 @@ def update_organization(
 def organization_history(
     org_id: str,
     queries: Queries,
-    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    cursor: Annotated[
+        str | None,
+        # Documented only (a bad cursor stays a 400 naming the field): base64url, as next_cursor gives it.
+        Query(
+            description="next_cursor of the previous page, unchanged",
+            json_schema_extra={"pattern": r"^[A-Za-z0-9_-]+$"},
+        ),
+    ] = None,
     limit: Annotated[int | None, Query(ge=1, le=1000, description=LIMIT_DOC)] = None,
 ) -> OrganizationHistory:
     """Every change, newest first: version, who, when, and each field's old → new value."""

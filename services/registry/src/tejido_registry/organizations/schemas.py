@@ -72,17 +72,31 @@ def _recognition_level(v: str) -> str:
     return check_code("recognition level", v, taxonomy().recognition_levels)
 
 
-ActorType = Annotated[str, AfterValidator(_actor_type)]
+# Documentation only (descriptions and examples: these types are also in the event schemas, where a
+# pattern or an enum would be a new constraint on the contract). Validation stays with the validators.
+ActorType = Annotated[str, AfterValidator(_actor_type), Field(examples=["cso"])]
 RecognitionLevel = Annotated[str, AfterValidator(_recognition_level)]
 CooperationKind = Annotated[str, code_of("cooperation kind", lambda t: t.cooperation_kinds)]
 CsoSubtype = Annotated[str, AfterValidator(_cso_subtype)]
 GovernmentLevel = Annotated[str, AfterValidator(_government_level)]
-ProgramArea = Annotated[str, AfterValidator(_program_area)]
-SocialIndicator = Annotated[str, AfterValidator(_social_indicator)]
+ProgramArea = Annotated[
+    str,
+    AfterValidator(_program_area),
+    Field(description="program code (e.g. HE1) or its category (HE)", examples=["HE1"]),
+]
+SocialIndicator = Annotated[str, AfterValidator(_social_indicator), Field(examples=["quality_of_life"])]
 Population = Annotated[str, AfterValidator(_population)]
-Country = Annotated[str, AfterValidator(check_country)]
-Subdivision = Annotated[str, AfterValidator(check_subdivision)]
-Language = Annotated[str, AfterValidator(check_language)]
+Country = Annotated[
+    str, AfterValidator(check_country), Field(description="ISO 3166-1 alpha-2", examples=["MX"])
+]
+Subdivision = Annotated[
+    str,
+    AfterValidator(check_subdivision),
+    Field(description="ISO 3166-2, in the organization's country", examples=["MX-SON"]),
+]
+Language = Annotated[
+    str, AfterValidator(check_language), Field(description="ISO 639-3 (639-1 accepted)", examples=["spa"])
+]
 Scope = Literal["local", "national", "international"]
 IdentifierScheme = Annotated[
     str,
@@ -518,5 +532,10 @@ class SearchQuery(BaseModel):
         description="created, name, updated or completeness; prefix - to reverse (default: relevance "
         "with q, created without)",
     )
-    cursor: str | None = Field(default=None, description="next_cursor of the previous page")
+    cursor: str | None = Field(
+        default=None,
+        description="next_cursor of the previous page, unchanged",
+        # Documented only (a bad cursor stays a 400 naming the field): base64url, as next_cursor gives it.
+        json_schema_extra={"pattern": r"^[A-Za-z0-9_-]+$"},
+    )
     limit: int | None = Field(default=None, ge=1, le=1000, description=LIMIT_DOC)
