@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import socket
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -229,6 +230,56 @@ def test_unreachable_upstream_is_503_with_retry_after(
     assert dns["detail"] == "the ally matching service is restarting or down"
     # Other services are unaffected.
     assert client.get(gw + "/v1/assessments").status_code == 200
+
+
+class DroppingUpstream:
+    """A raw TCP upstream that closes the first ``drops`` connections without a word (a service killed
+    mid-request, or a pooled keep-alive connection it closed), then answers every request with 200."""
+
+    def __init__(self, drops: int):
+        self.drops = drops
+        self.connections = 0
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with conn:
+                conn.recv(65536)
+                if self.connections > self.drops:
+                    conn.sendall(
+                        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n"
+                        b"connection: close\r\n\r\n{}"
+                    )
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_a_read_is_retried_once_on_a_dropped_connection_a_write_is_not(
+    gateway: Callable[..., str], client: httpx.Client
+) -> None:
+    upstream = DroppingUpstream(drops=1)
+    try:
+        gw = gateway(registry_url=upstream.url)
+        # A GET that lost its connection before any answer is safe to send again: the caller never sees
+        # the drop (a restarted service's stale keep-alive connection must not surface as a 502).
+        assert client.get(gw + "/v1/organizations").status_code == 200
+        assert upstream.connections == 2
+        # A POST may have been applied before the connection dropped: never re-sent, 502.
+        upstream.drops = upstream.connections + 1
+        post = client.post(gw + "/v1/organizations", json={"x": 1})
+        assert_problem(post, 502)
+        assert upstream.connections == 3
+    finally:
+        upstream.close()
 
 
 def test_slow_upstream_is_504(gateway: Callable[..., str], client: httpx.Client) -> None:

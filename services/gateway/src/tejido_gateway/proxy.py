@@ -27,6 +27,7 @@ from tejido_gateway.routes import SERVICE_LABELS, service_for
 from tejido_gateway.settings import GatewaySettings
 
 log = get_logger(__name__)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 try:  # pragma: no cover - depends on what is installed
     import sniffio  # noqa: F401
@@ -218,7 +219,17 @@ class Gateway:
             principal, self.secret, request.method, upstream_path
         )
         try:
-            upstream = await transport.handle_async_request(upstream_request)
+            try:
+                upstream = await transport.handle_async_request(upstream_request)
+            except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
+                # The connection dropped before any answer: a service killed mid-request, or a pooled
+                # keep-alive connection it closed. A bodiless read is safe to send once more (on a new
+                # connection: a service that is down then answers 503 below); a write may have been
+                # applied, so it never is.
+                if has_body or request.method not in SAFE_METHODS:
+                    raise
+                log.info("upstream connection dropped, retrying once", service=service, error=str(exc))
+                upstream = await transport.handle_async_request(upstream_request)
             upstream.request = upstream_request
         except httpx.TimeoutException as exc:
             log.warning("upstream timeout", service=service, error=type(exc).__name__)
