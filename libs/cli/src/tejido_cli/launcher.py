@@ -816,10 +816,16 @@ class Launcher:
             self.nats.process = None
             try:
                 self.nats.start()
-                return True
             except (OSError, RuntimeError):
                 if self.stop_requested.wait(1.0):
                     return True
+                continue
+            # Its store is on disk, so the streams are normally there; a lost store gets them back.
+            try:
+                self._provision_streams(self.nats.url)
+            except LaunchError as exc:
+                self.err.print(f"[yellow]warning:[/] {escape(str(exc))}")
+            return True
         return False
 
     def _stop_all(self) -> None:

@@ -10,7 +10,7 @@ filter; nobody may create an unnamed consumer, whose filter only travels in the 
 pull from, inspect or acknowledge the restricted reader's consumers. No service may get stored messages
 (``STREAM.MSG.GET``, ``DIRECT.GET``) or subscribe to stream subjects. No service may create, update,
 delete or purge a stream (NATS does not check a stream's ``sources``/``republish`` against permissions):
-the operator provisions them (``tejido_common.provision``); services only look them up.
+the operator provisions them (``tejido_common.streams``); services only look them up.
 
 :func:`permissions` is the one table; :func:`server_config` renders it for ``nats-server`` (the embedded
 launcher's generated users, or ``deploy/nats/nats-server.conf`` with passwords from the environment).
