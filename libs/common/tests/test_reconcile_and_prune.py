@@ -122,11 +122,12 @@ async def test_an_empty_nats_url_never_freezes_the_event_loop() -> None:
 
 
 async def test_a_broker_that_does_not_provision_waits_for_its_streams_and_only_warns_about_drift(
-    nats_server: NatsServer, capsys: pytest.CaptureFixture[str]
+    nats_server: NatsServer,
 ) -> None:
     """Under a provisioner (``provision=False``) a service creates nothing: it waits until its stream
     exists, saying which one, then runs with it as it is and warns that it differs from its settings."""
     import nats
+    from structlog.testing import capture_logs
 
     wanted = StreamSpec(name="TESTPROD", subjects=["testprod.>"], duplicate_window_seconds=7200)
     broker = Broker(nats_server.url, "t", [wanted], provision=False)
@@ -142,11 +143,12 @@ async def test_a_broker_that_does_not_provision_waits_for_its_streams_and_only_w
         await ensure_stream(
             js, StreamSpec(name="TESTPROD", subjects=["testprod.>"], duplicate_window_seconds=600)
         )
-        assert await broker.wait_ready(15)
+        with capture_logs() as logs:
+            assert await broker.wait_ready(15)
         assert broker.problem is None and broker.connected
         assert (await js.stream_info("TESTPROD")).config.duplicate_window == 600  # left as it is
-        logged = "".join(capsys.readouterr())
-        assert "stream settings differ" in logged and "duplicate_window" in logged
+        drift = [e for e in logs if "stream settings differ" in e["event"]]
+        assert drift and drift[0]["changed"] == ["duplicate_window"] and drift[0]["log_level"] == "warning"
     finally:
         await nc.close()
         await broker.close()
