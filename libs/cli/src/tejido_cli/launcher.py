@@ -635,9 +635,12 @@ class Launcher:
     def _provision_streams(self, nats_url: str) -> None:
         """Create and reconcile every stream as the operator (services may not): each producing
         service's with its settings, and the dead letters; before any service starts."""
-        credentials = operator_credentials(self.cfg)
+        # The embedded server's operator; on an external NATS, TEJIDO_NATS_USER (none: an open server).
+        credentials: dict[str, str] = {}
         if self.nats_passwords is not None:
             credentials = {"user": NATS_OPERATOR, "password": self.nats_passwords[NATS_OPERATOR]}
+        elif self.cfg.nats_user:
+            credentials = operator_credentials(self.cfg)
         try:
             outcomes = run_provisioning(self.cfg, nats_url, credentials, self.cfg.startup_timeout)
         except Exception as exc:
