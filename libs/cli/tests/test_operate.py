@@ -151,9 +151,10 @@ def test_streams_provision_creates_and_reconciles_every_stream_as_the_operator(t
         assert found["REGISTRY"] == (1200, 0) and found["REPORTING"] == (86400, 86400)
 
         env.update(TEJIDO_NATS_USER="registry", TEJIDO_NATS_PASSWORD=passwords["registry"])
-        refused = CliRunner().invoke(app, ["streams", "provision", "--wait", "3"], env=env)
+        refused = CliRunner().invoke(app, ["streams", "provision"], env=env)
         assert refused.exit_code == 1
         assert "streams not provisioned" in refused.output
+        assert "'registry' may not manage streams" in refused.output
     finally:
         server.stop()
 

@@ -180,6 +180,13 @@ async def provision_streams(
     credentials = {"user": user, "password": password or ""} if user is not None else {}
     deadline = time.monotonic() + wait_seconds
     delay = 0.2
+    # A request the user's permissions refuse gets no reply (a timeout); the server says why here.
+    violations: list[str] = []
+
+    async def on_error(exc: Exception) -> None:
+        if "permissions violation" in str(exc).lower():
+            violations.append(str(exc))
+
     while True:
         try:
             nc = await nats.connect(
@@ -187,6 +194,7 @@ async def provision_streams(
                 name="tejido-provision",
                 connect_timeout=3,
                 allow_reconnect=False,
+                error_cb=on_error,
                 **credentials,  # type: ignore[arg-type]
             )
             try:
@@ -195,6 +203,11 @@ async def provision_streams(
             finally:
                 await nc.close()
         except Exception as exc:
+            if violations:
+                who = f"NATS user {user!r}" if user else "a connection without credentials"
+                raise PermissionError(
+                    f"{who} may not manage streams ({violations[0]}); provision as the operator"
+                ) from exc
             if _refused(exc) or time.monotonic() + delay > deadline:
                 raise
             log.warning("stream provisioning failed, retrying", url=nats_url, error=str(exc) or repr(exc))
