@@ -27,6 +27,8 @@ UPSTREAMS = ("registry", "matching", "duediligence", "reporting")
 INFRA = ("nats", "postgres")
 NATS_NODES = ("nats", "nats-2", "nats-3")
 NATS_URL = "nats://nats:4222,nats://nats-2:4222,nats://nats-3:4222"
+PROVISIONER = "provision-streams"  # one-shot: the operator creates and reconciles every stream
+PRODUCERS = ("registry", "matching", "duediligence", "reporting")
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +66,7 @@ def _depends(service: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_every_service_is_defined(services: dict[str, dict[str, Any]]) -> None:
-    assert set(services) == set(INFRA) | set(NATS_NODES) | set(APP_PORTS) | {"matching-worker"}
+    assert set(services) == set(INFRA) | set(NATS_NODES) | set(APP_PORTS) | {"matching-worker", PROVISIONER}
 
 
 def test_nats_runs_jetstream_with_a_volume_and_healthcheck(services: dict[str, dict[str, Any]]) -> None:
@@ -138,7 +140,40 @@ def test_app_service_healthcheck_and_dependencies(services: dict[str, dict[str, 
         assert deps[infra]["condition"] == "service_healthy", f"{name} must wait for a healthy {infra}"
     for dep, spec in deps.items():
         assert dep in services
-        assert spec["condition"] == "service_healthy"
+        expected = "service_completed_successfully" if dep == PROVISIONER else "service_healthy"
+        assert spec["condition"] == expected, (name, dep)
+
+
+@pytest.mark.parametrize("name", [*sorted(APP_PORTS), "matching-worker"])
+def test_services_start_after_the_streams_are_provisioned_and_never_provision(
+    services: dict[str, dict[str, Any]], name: str
+) -> None:
+    """No service user may create or change a stream: the one-shot provisioner does, first."""
+    assert _depends(services[name])[PROVISIONER]["condition"] == "service_completed_successfully"
+    prefix = "TEJIDO_MATCHING_" if name == "matching-worker" else f"TEJIDO_{name.upper()}_"
+    assert _env(services[name])[prefix + "PROVISION_STREAMS"] == "false"
+
+
+def test_the_provisioner_runs_once_as_the_operator_with_each_producers_stream_settings(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    job = services[PROVISIONER]
+    assert _words(job["command"]) == ["tejido", "streams", "provision"]
+    assert job["build"]["dockerfile"] == "deploy/Dockerfile"
+    assert str(job["restart"]) == "no", "a one-shot job must not be restarted after it completed"
+    env = _env(job)
+    assert env["TEJIDO_NATS_URL"] == NATS_URL
+    assert env["TEJIDO_NATS_USER"] == "operator"
+    assert env["TEJIDO_NATS_PASSWORD"].startswith("${TEJIDO_OPERATOR_NATS_PASSWORD:?")
+    assert _env(services["nats"])["OPERATOR_NATS_PASSWORD"] == env["TEJIDO_NATS_PASSWORD"]
+    for node in NATS_NODES:
+        assert _depends(job)[node]["condition"] == "service_healthy"
+    for producer in PRODUCERS:
+        # The streams get exactly the settings each producer has (its drift warning stays quiet).
+        prefix = f"TEJIDO_{producer.upper()}_STREAM_"
+        own = {k: v for k, v in _env(services[producer]).items() if k.startswith(prefix)}
+        assert own, producer
+        assert {k: v for k, v in env.items() if k.startswith(prefix)} == own, producer
 
 
 @pytest.mark.parametrize("name", sorted(APP_PORTS))

@@ -185,6 +185,10 @@ def test_up_serves_demo_data_and_ctrl_c_stops_everything(tmp_path: Path, launche
     assert str(data_dir / "logs") in output
     assert f"{demo_lines()} created, 0 already present" in output
     assert "0 demo alliances created" not in output
+    # The operator provisions every stream before the services start (they may not create one).
+    streams = next(line for line in output.splitlines() if line.startswith("streams: "))
+    for stream in ("REGISTRY", "MATCHING", "DUEDILIGENCE", "REPORTING", "DEADLETTER"):
+        assert f"{stream}: created" in streams
     for name in ("gateway", "registry", "matching", "duediligence", "reporting", "nats"):
         assert (data_dir / "logs" / f"{name}.log").exists()
 
@@ -197,6 +201,7 @@ def test_up_serves_demo_data_and_ctrl_c_stops_everything(tmp_path: Path, launche
     assert_nothing_left(children, gateway_port)
     assert f"0 created, {demo_lines()} already present" in output
     assert "0 demo alliances created" in output
+    assert "REGISTRY: unchanged" in output  # provisioned again on every start: nothing to change
 
 
 def test_busy_gateway_port_is_reported_before_anything_starts(tmp_path: Path, launcher_output: Path) -> None:

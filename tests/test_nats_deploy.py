@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from tejido_common.natsauth import SERVICES
+from tejido_common.natsauth import OPERATOR, SERVICES, permissions
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "deploy" / "nats"))
@@ -27,7 +27,8 @@ def test_deployed_config_is_generated_from_the_permission_table() -> None:
 def test_nats_server_accepts_the_deployed_config() -> None:
     from tejido_common.natsserver import nats_server_binary
 
-    env = {**os.environ, **{f"{s.upper()}_NATS_PASSWORD": "x" * 24 for s in SERVICES}}
+    users = (*SERVICES, OPERATOR)
+    env = {**os.environ, **{f"{s.upper()}_NATS_PASSWORD": "x" * 24 for s in users}}
     check = subprocess.run(
         [nats_server_binary(), "-c", str(ROOT / "deploy" / "nats" / "nats-server.conf"), "-t"],
         env=env,
@@ -51,6 +52,19 @@ def test_compose_gives_each_service_its_nats_user_and_the_internal_secret_from_e
         assert env[prefix + "NATS_PASSWORD"].startswith(f"${{TEJIDO_{service.upper()}_NATS_PASSWORD:?")
         assert env[prefix + "INTERNAL_SECRET"].startswith("${TEJIDO_INTERNAL_SECRET:?")
         assert nats["environment"][f"{service.upper()}_NATS_PASSWORD"] == env[prefix + "NATS_PASSWORD"]
+
+
+def test_no_service_user_may_create_or_change_a_stream() -> None:
+    """NATS does not check a stream's sources/republish against permissions: stream management is the
+    operator's alone (the real-server test is in libs/common/tests/test_nats_permissions.py)."""
+    for service in SERVICES:
+        block = permissions(service)["publish"]
+        for subject in (*block["allow"], *permissions(service)["subscribe"]["allow"]):
+            assert not subject.startswith(("$JS.API.STREAM.", "$JS.API.>", "$JS.>", ">")) or (
+                subject.startswith("$JS.API.STREAM.INFO.") and "*" not in subject and ">" not in subject
+            ), (service, subject)
+    assert "$JS.API.STREAM.INFO.REGISTRY" in permissions("matching")["publish"]["allow"]
+    assert permissions(OPERATOR)["publish"]["allow"] == [">"]
 
 
 def _contracts() -> list[Any]:

@@ -86,6 +86,8 @@ def test_service_env_on_sqlite(tmp_path: Path) -> None:
         "TEJIDO_REGISTRY_DATA_DIR": str(tmp_path.resolve()),
         "TEJIDO_REGISTRY_LOG_LEVEL": "DEBUG",
         "TEJIDO_REGISTRY_NATS_URL": "nats://127.0.0.1:4999",
+        # `tejido up` provisions the streams as the operator; services only look them up.
+        "TEJIDO_REGISTRY_PROVISION_STREAMS": "false",
     }
 
 
@@ -98,6 +100,7 @@ def test_service_env_on_postgres_and_settings_agree(tmp_path: Path) -> None:
         settings = cfg.component_settings(service)
         # What `tejido migrate` migrates is what the service process will use: its own schema.
         assert settings.resolved_database_url() == url
+        assert settings.provision_streams is False
         assert settings.resolved_schema() == service.name
         assert settings.port == cfg.port_of(service)
 

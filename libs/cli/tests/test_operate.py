@@ -8,6 +8,7 @@ import io
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import nats
 import pytest
@@ -105,3 +106,59 @@ def test_status_prints_a_degraded_service() -> None:
         status(LauncherConfig(gateway_port=free_port(), registry_port=server.port), console)
     output = " ".join(console.file.getvalue().split())  # type: ignore[attr-defined]
     assert "degraded: outbox_parked: 1 parked row(s), 2 held behind them" in output
+
+
+def test_streams_provision_creates_and_reconciles_every_stream_as_the_operator(tmp_path: Path) -> None:
+    """`tejido streams provision`: each producing service's stream with its settings, plus the dead
+    letters, created and (run again with other settings) reconciled; as the operator, the only user
+    that may; a service's credentials are refused."""
+    from tejido_common.natsauth import OPERATOR, SERVICES
+
+    passwords = {s: f"pw-{s}-0123456789" for s in (*SERVICES, OPERATOR)}
+    server = NatsServer(tmp_path / "nats", users=passwords).start()
+    try:
+        env = {
+            "TEJIDO_DATA_DIR": str(tmp_path),
+            "TEJIDO_NATS_URL": server.url,
+            "TEJIDO_NATS_USER": OPERATOR,
+            "TEJIDO_NATS_PASSWORD": passwords[OPERATOR],
+            "TEJIDO_REGISTRY_STREAM_DUPLICATE_WINDOW_SECONDS": "600",
+        }
+        first = CliRunner().invoke(app, ["streams", "provision"], env=env)
+        assert first.exit_code == 0, first.output
+        for stream in ("REGISTRY", "MATCHING", "DUEDILIGENCE", "REPORTING", "DEADLETTER"):
+            assert f"{stream}: created" in first.output
+        assert "GATEWAY" not in first.output
+
+        env["TEJIDO_REGISTRY_STREAM_DUPLICATE_WINDOW_SECONDS"] = "1200"
+        env["TEJIDO_REPORTING_STREAM_MAX_AGE_SECONDS"] = "86400"
+        again = CliRunner().invoke(app, ["streams", "provision"], env=env)
+        assert again.exit_code == 0, again.output
+        assert "REGISTRY: updated (duplicate_window)" in again.output
+        assert "REPORTING: updated (max_age)" in again.output
+        assert "MATCHING: unchanged" in again.output
+
+        async def configs() -> dict[str, tuple[float, float]]:
+            nc = await nats.connect(server.url, user=OPERATOR, password=passwords[OPERATOR])
+            found = {
+                info.config.name or "": (info.config.duplicate_window or 0, info.config.max_age or 0)
+                async for info in _streams(nc.jetstream())
+            }
+            await nc.close()
+            return found
+
+        found = asyncio.run(configs())
+        assert found["REGISTRY"] == (1200, 0) and found["REPORTING"] == (86400, 86400)
+
+        env.update(TEJIDO_NATS_USER="registry", TEJIDO_NATS_PASSWORD=passwords["registry"])
+        refused = CliRunner().invoke(app, ["streams", "provision"], env=env)
+        assert refused.exit_code == 1
+        assert "streams not provisioned" in refused.output
+        assert "'registry' may not manage streams" in refused.output
+    finally:
+        server.stop()
+
+
+async def _streams(js: Any) -> Any:
+    for info in await js.streams_info():
+        yield info

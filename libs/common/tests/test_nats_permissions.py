@@ -17,14 +17,28 @@ from pydantic import SecretStr
 
 from tejido_common.broker import DEAD_LETTER_STREAM, ensure_stream, service_stream
 from tejido_common.consumer import family_durable
-from tejido_common.natsauth import SERVICES, inbox_prefix
+from tejido_common.natsauth import NON_PRODUCERS, OPERATOR, SERVICES, inbox_prefix
 from tejido_common.natsserver import NatsServer
-from tejido_common.testing import DatabaseTarget, service_client, wait_until
+from tejido_common.settings import ServiceSettings
+from tejido_common.streams import platform_streams, provision_streams
+from tejido_common.testing import (
+    DatabaseTarget,
+    EventCollector,
+    RunningService,
+    ServerThread,
+    service_client,
+    wait_until,
+)
+
+# Every platform stream with default settings (the operator's `tejido streams provision`).
+PLATFORM_STREAMS = platform_streams(
+    ServiceSettings(service_name=s) for s in SERVICES if s not in NON_PRODUCERS
+)
 
 
 @pytest.fixture
 def secured(tmp_path: Path) -> Iterator[tuple[NatsServer, dict[str, str]]]:
-    passwords = {service: secrets.token_urlsafe(16) for service in SERVICES}
+    passwords = {service: secrets.token_urlsafe(16) for service in (*SERVICES, OPERATOR)}
     server = NatsServer(tmp_path / "nats", users=passwords).start()
     try:
         yield server, passwords
@@ -72,10 +86,10 @@ def test_each_service_publishes_and_reads_only_its_own_subjects(
     server, passwords = secured
 
     async def scenario() -> None:
+        # Streams are the operator's to create (see the stream tests below).
+        await provision_streams(server.url, PLATFORM_STREAMS, user=OPERATOR, password=passwords[OPERATOR])
         registry = await connect(server, passwords, "registry")
         rjs = registry.jetstream(timeout=3)
-        await ensure_stream(rjs, service_stream("registry"))
-        await ensure_stream(rjs, DEAD_LETTER_STREAM)
         await rjs.publish("registry.organization.people_updated.v1", b'{"people": "restricted"}')
         await rjs.publish("registry.alliance.created.v1", b"{}")
 
@@ -99,7 +113,6 @@ def test_each_service_publishes_and_reads_only_its_own_subjects(
         # Due diligence, the restricted reader, gets the key people.
         dd = await connect(server, passwords, "duediligence")
         ddjs = dd.jetstream(timeout=3)
-        await ensure_stream(ddjs, service_stream("duediligence"))
         people_family = "registry.organization.people_updated.*"
         people_durable = family_durable("duediligence", people_family)
         assert "registry.organization.people_updated.v1" in await pull(
@@ -120,28 +133,68 @@ def test_each_service_publishes_and_reads_only_its_own_subjects(
             await mjs.update_stream(service_stream("registry").config())
         info = await ddjs.stream_info("DUEDILIGENCE")
         assert info.state.messages == 0  # the forged rating never landed
+        # Every service may look up the streams it uses.
+        assert (await rjs.stream_info("REGISTRY")).config.name == "REGISTRY"
         for nc in (registry, matching, dd):
             await nc.close()
 
     asyncio.run(scenario())
 
 
-def test_a_service_runs_with_its_own_nats_user(
+def test_a_service_under_a_provisioner_waits_for_its_streams_then_runs_with_its_own_user(
     secured: tuple[NatsServer, dict[str, str]], data_dir: Path, db_target: DatabaseTarget
 ) -> None:
-    """The registry's real runtime (streams, outbox relay, its due-diligence consumer) under its user."""
-    from tejido_registry.testing import org_body, registry_settings, running_registry
+    """The registry's real runtime (outbox relay, its due-diligence consumer) under its user, with
+    provisioning off (as `tejido up` and compose run it): it creates no stream, says in /readyz which
+    ones it waits for, and runs once the operator has provisioned them; its events flow."""
+    from tejido_registry.app import create_app
+    from tejido_registry.testing import org_body, registry_settings
 
     server, passwords = secured
     settings = registry_settings(
-        data_dir, server.url, db_target, nats_user="registry", nats_password=SecretStr(passwords["registry"])
+        data_dir,
+        server.url,
+        db_target,
+        nats_user="registry",
+        nats_password=SecretStr(passwords["registry"]),
+        provision_streams=False,
     )
-    with running_registry(settings) as registry:
+    app = create_app(settings)
+    with ServerThread(app) as server_thread, service_client(server_thread.url, settings) as client:
+        registry = RunningService(server_thread.url, app, settings, client)
         created = registry.client.post("/v1/organizations", json=org_body()).json()
-        wait_until(lambda: _pending(registry) == 0, message="outbox published under the registry's user")
-        assert registry.app.state.runtime.broker.connected
-        with service_client(registry.url, settings) as client:
-            assert client.get(f"/v1/organizations/{created['id']}").status_code == 200
+
+        def waiting() -> str:
+            answer = registry.client.get("/readyz")
+            return str(answer.json().get("detail", "")) if answer.status_code == 503 else ""
+
+        detail = wait_until(waiting, message="/readyz names the streams it waits for")
+        assert "REGISTRY" in detail and "DUEDILIGENCE" in detail and "DEADLETTER" in detail
+        assert "tejido streams provision" in detail
+        assert _pending(registry) == 1  # kept in the outbox meanwhile
+
+        async def streams() -> list[str]:
+            nc = await connect(server, passwords, OPERATOR)
+            names = await nc.jetstream(timeout=3).streams_info()
+            await nc.close()
+            return sorted(info.config.name for info in names)
+
+        assert asyncio.run(streams()) == []  # the service created none
+        collector = EventCollector(
+            server.url, "registry.organization.>", {"user": OPERATOR, "password": passwords[OPERATOR]}
+        )
+        asyncio.run(
+            provision_streams(server.url, PLATFORM_STREAMS, user=OPERATOR, password=passwords[OPERATOR])
+        )
+        collector.start()
+        try:
+            wait_until(lambda: _pending(registry) == 0, message="outbox published under the registry's user")
+            assert registry.app.state.runtime.broker.connected
+            wait_until(lambda: registry.client.get("/readyz").status_code == 200, message="ready")
+            assert [created["id"] in e.subject for e in collector.wait_for(1)] == [True]
+        finally:
+            collector.stop()
+        assert client.get(f"/v1/organizations/{created['id']}").status_code == 200
 
 
 def _pending(registry: Any) -> int:
@@ -244,7 +297,7 @@ def test_nobody_but_due_diligence_reads_a_restricted_event_by_any_path(tmp_path:
     """Key people and screening hits: no other service's credentials reach them, through a durable,
     named, ephemeral or ordered consumer, a stored or direct get, the reader's own consumer, or the
     core subject."""
-    from tejido_common.natsauth import OPERATOR, RESTRICTED_READER, RESTRICTED_SUBJECTS
+    from tejido_common.natsauth import RESTRICTED_READER, RESTRICTED_SUBJECTS
 
     assert {"registry.organization.people_updated.v1", "duediligence.screening.hit.v1"} <= set(
         RESTRICTED_SUBJECTS
@@ -316,45 +369,68 @@ def test_nobody_but_due_diligence_reads_a_restricted_event_by_any_path(tmp_path:
         server.stop()
 
 
-def test_the_gateway_cannot_reconfigure_a_stream_to_copy_restricted_events(tmp_path: Path) -> None:
+def test_no_service_may_create_change_or_delete_a_stream(tmp_path: Path) -> None:
     """NATS does not check a stream's ``sources`` or ``republish`` against permissions, so whoever may
-    update a stream could copy key people into it and republish them to its own inbox. The gateway (the
-    internet-facing process) has no stream of its own, and nobody may update the dead-letter stream."""
+    create or update a stream could copy key people into it and republish them to its own inbox. Only
+    the provisioning identity (the operator) creates and reconciles streams: with each service's
+    credentials, creating a stream (a missing platform stream, a new one, its own), updating one
+    (``REGISTRY``, its own, the dead letters), deleting, purging or snapshotting one is refused."""
     from nats.js.api import RePublish, StreamSource
-
-    from tejido_common.natsauth import OPERATOR
 
     passwords = {service: secrets.token_urlsafe(16) for service in (*SERVICES, OPERATOR)}
     server = NatsServer(tmp_path / "nats", users=passwords).start()
+    # Only the registry's stream and the dead letters exist: the others are "missing" (start-up order).
+    provisioned = (service_stream("registry"), DEAD_LETTER_STREAM)
+    missing = ("MATCHING", "DUEDILIGENCE", "REPORTING", "GATEWAY", "STOLEN")
 
     async def scenario() -> None:
         op = await connect(server, passwords, OPERATOR)
         ojs = op.jetstream(timeout=3)
-        for spec in (service_stream("registry"), DEAD_LETTER_STREAM):
+        for spec in provisioned:
             await ensure_stream(ojs, spec)
-        gateway = await connect(server, passwords, "gateway")
-        gjs = gateway.jetstream(timeout=1)
+        await ojs.publish("registry.alliance.created.v1", b"{}")
         stolen: list[bytes] = []
+        for service in SERVICES:
+            nc = await connect(server, passwords, service)
+            js = nc.jetstream(timeout=1)
 
-        async def collect(msg: Any) -> None:
-            stolen.append(msg.data)
+            async def collect(msg: Any) -> None:
+                stolen.append(msg.data)
 
-        await gateway.subscribe(f"{inbox_prefix('gateway')}.copy.>", cb=collect)
-        for spec in (service_stream("gateway"), DEAD_LETTER_STREAM, service_stream("registry")):
-            config = spec.config()
-            config.sources = [StreamSource(name="REGISTRY")] if spec.name != "REGISTRY" else None
-            config.republish = RePublish(src=">", dest=f"{inbox_prefix('gateway')}.copy.>")
-            for change in (gjs.add_stream, gjs.update_stream):
-                with contextlib.suppress(Exception):
-                    await change(config)
+            copy = f"{inbox_prefix(service)}.copy"
+            await nc.subscribe(f"{copy}.>", cb=collect)
+            attempts = []
+            for name in (*missing, "REGISTRY", "DEADLETTER", service.upper()):
+                config = service_stream(name.lower()).config()
+                if name != "REGISTRY":
+                    config.sources = [StreamSource(name="REGISTRY")]
+                    config.subjects = None
+                config.republish = RePublish(src=">", dest=f"{copy}.>")
+                attempts += [js.add_stream(config), js.update_stream(config)]
+            attempts += [
+                js.delete_stream("REGISTRY"),
+                js.purge_stream("REGISTRY"),
+                js.delete_msg("REGISTRY", 1),
+                nc.request("$JS.API.STREAM.SNAPSHOT.REGISTRY", b"{}", timeout=1),
+                nc.request("$JS.API.STREAM.RESTORE.STOLEN", b"{}", timeout=1),
+            ]
+            for outcome in await asyncio.gather(*attempts, return_exceptions=True):
+                if not isinstance(outcome, Exception):
+                    # A reply came: it must be JetStream's own error (a request refused by
+                    # permissions gets no reply at all, i.e. a timeout).
+                    assert b'"error"' in getattr(outcome, "data", b'"error"'), (service, outcome)
+            await nc.close()
         await ojs.publish("registry.organization.people_updated.v1", SECRET)
         await asyncio.sleep(1.5)
         assert stolen == []
+        for name in missing:
+            with pytest.raises(Exception):  # noqa: B017 - never created
+                await ojs.stream_info(name)
+        registry = await ojs.stream_info("REGISTRY")
+        assert registry.config.republish is None and registry.state.messages == 2
+        assert registry.config.duplicate_window == service_stream("registry").duplicate_window_seconds
         assert (await ojs.stream_info("DEADLETTER")).config.sources in (None, [])
-        with pytest.raises(Exception):  # noqa: B017 - refused: no such stream for the gateway to read
-            await ojs.stream_info("GATEWAY")
-        for nc in (op, gateway):
-            await nc.close()
+        await op.close()
 
     try:
         asyncio.run(scenario())

@@ -6,6 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from nats.js.api import AckPolicy, ConsumerConfig
 from sqlalchemy import insert, select
 from sqlmodel import Session
@@ -118,3 +119,36 @@ async def test_an_empty_nats_url_never_freezes_the_event_loop() -> None:
     assert asyncio.get_running_loop().time() - started < 1
     assert not await broker.wait_ready(0.2)
     await broker.close()
+
+
+async def test_a_broker_that_does_not_provision_waits_for_its_streams_and_only_warns_about_drift(
+    nats_server: NatsServer,
+) -> None:
+    """Under a provisioner (``provision=False``) a service creates nothing: it waits until its stream
+    exists, saying which one, then runs with it as it is and warns that it differs from its settings."""
+    import nats
+    from structlog.testing import capture_logs
+
+    wanted = StreamSpec(name="TESTPROD", subjects=["testprod.>"], duplicate_window_seconds=7200)
+    broker = Broker(nats_server.url, "t", [wanted], provision=False)
+    await broker.start()
+    nc = await nats.connect(nats_server.url)
+    try:
+        assert not await broker.wait_ready(1.5)
+        assert broker.problem is not None and "TESTPROD" in broker.problem
+        js = nc.jetstream()
+        with pytest.raises(Exception):  # noqa: B017 - not created by the broker
+            await js.stream_info("TESTPROD")
+        # The provisioner's stream, with other settings than this service's.
+        await ensure_stream(
+            js, StreamSpec(name="TESTPROD", subjects=["testprod.>"], duplicate_window_seconds=600)
+        )
+        with capture_logs() as logs:
+            assert await broker.wait_ready(15)
+        assert broker.problem is None and broker.connected
+        assert (await js.stream_info("TESTPROD")).config.duplicate_window == 600  # left as it is
+        drift = [e for e in logs if "stream settings differ" in e["event"]]
+        assert drift and drift[0]["changed"] == ["duplicate_window"] and drift[0]["log_level"] == "warning"
+    finally:
+        await nc.close()
+        await broker.close()

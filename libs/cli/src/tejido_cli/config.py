@@ -6,7 +6,7 @@ import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tejido_common.settings import ServiceSettings
@@ -83,6 +83,10 @@ class LauncherConfig(BaseSettings):
     reporting_port: int | None = Field(default=None, ge=1, le=65535)
     # Set: use that NATS (JetStream enabled) and launch none.
     nats_url: str | None = None
+    # A NATS user for the operator commands (`tejido streams provision`, `tejido deadletter …`) on an
+    # external NATS (compose's provisioning job); unset: the embedded server's `operator` user.
+    nats_user: str | None = None
+    nats_password: SecretStr | None = None
     # Port of the embedded nats-server; None picks a free one at start-up.
     nats_port: int | None = Field(default=None, ge=1, le=65535)
     # Set: PostgreSQL for every service, each in its own schema; unset: SQLite files in data_dir.
@@ -160,6 +164,9 @@ class LauncherConfig(BaseSettings):
         }
         if component.has_database:
             values["nats_url"] = nats_url
+            # `tejido up` provisions every stream as the operator before it starts anything: services
+            # only look their streams up (no service user may create or change one).
+            values["provision_streams"] = "false"
             if component.name == "matching" and self.matching_workers > 0:
                 values["embedded_worker"] = "false"
             if self.database_url:

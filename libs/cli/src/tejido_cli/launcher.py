@@ -6,6 +6,7 @@ Shutdown walks it backwards: gateway, services, nats-server.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -37,9 +38,11 @@ from tejido_common.db import Database
 from tejido_common.http_protocol import HEADER_TIMEOUT_PROTOCOL
 from tejido_common.identity import SECRET_FILE, ensure_secret_file
 from tejido_common.migrations import upgrade
+from tejido_common.natsauth import NON_PRODUCERS
 from tejido_common.natsauth import OPERATOR as NATS_OPERATOR
 from tejido_common.natsauth import SERVICES as NATS_SERVICES
 from tejido_common.natsserver import NatsServer, die_with_parent
+from tejido_common.streams import StreamOutcome, StreamSpec, platform_streams, provision_streams
 
 try:  # POSIX only; elsewhere two launchers on one data dir are simply not detected.
     import fcntl
@@ -136,7 +139,11 @@ def describe_database(url: str) -> str:
 
 
 def operator_credentials(cfg: LauncherConfig) -> dict[str, str]:
-    """``user``/``password`` of the embedded NATS's operations user ({} when there is none yet)."""
+    """``user``/``password`` for operator commands: ``TEJIDO_NATS_USER``/``…_PASSWORD`` when set, else
+    the embedded NATS's operations user ({} when there is none yet: an open server)."""
+    if cfg.nats_user:
+        password = cfg.nats_password.get_secret_value() if cfg.nats_password else ""
+        return {"user": cfg.nats_user, "password": password}
     with contextlib.suppress(OSError, ValueError):
         stored = json.loads((cfg.resolved_data_dir / NATS_USERS_FILE).read_text())
         if isinstance(stored, dict) and NATS_OPERATOR in stored:
@@ -157,6 +164,29 @@ def nats_passwords(cfg: LauncherConfig) -> dict[str, str]:
     with os.fdopen(fd, "w") as fh:
         json.dump(passwords, fh)
     return passwords
+
+
+def platform_stream_specs(cfg: LauncherConfig) -> list[StreamSpec]:
+    """Every stream, with each producing service's stream settings as its process will see them."""
+    producers = [s for s in SERVICES if s.name not in NON_PRODUCERS]
+    return platform_streams(cfg.component_settings(s) for s in producers)
+
+
+def run_provisioning(
+    cfg: LauncherConfig, nats_url: str, credentials: dict[str, str], wait_seconds: float
+) -> list[StreamOutcome]:
+    """The one provisioning path of `tejido up` and `tejido streams provision`."""
+    specs = platform_stream_specs(cfg)
+    return asyncio.run(provision_streams(nats_url, specs, **credentials, wait_seconds=wait_seconds))
+
+
+def describe_outcome(outcome: StreamOutcome) -> str:
+    text = f"{outcome.stream}: {outcome.action}"
+    if outcome.changed:
+        text += f" ({', '.join(outcome.changed)})"
+    if outcome.error:
+        text += f": {outcome.error}"
+    return text
 
 
 def demo_admin_key(cfg: LauncherConfig) -> str:
@@ -538,6 +568,10 @@ class Launcher:
         if self._interrupted():
             return False
 
+        self._provision_streams(nats_url)
+        if self._interrupted():
+            return False
+
         self.out.print("applying migrations")
         migrate_all(cfg, self.out)
         if self._interrupted():
@@ -597,6 +631,24 @@ class Launcher:
             ) from exc
         self.out.print(f"nats-server (JetStream) on {escape(self.nats.url)}, log {escape(str(log_file))}")
         return self.nats.url
+
+    def _provision_streams(self, nats_url: str) -> None:
+        """Create and reconcile every stream as the operator (services may not): each producing
+        service's with its settings, and the dead letters; before any service starts."""
+        # The embedded server's operator; on an external NATS, TEJIDO_NATS_USER (none: an open server).
+        credentials: dict[str, str] = {}
+        if self.nats_passwords is not None:
+            credentials = {"user": NATS_OPERATOR, "password": self.nats_passwords[NATS_OPERATOR]}
+        elif self.cfg.nats_user:
+            credentials = operator_credentials(self.cfg)
+        try:
+            outcomes = run_provisioning(self.cfg, nats_url, credentials, self.cfg.startup_timeout)
+        except Exception as exc:
+            raise LaunchError(
+                f"streams not provisioned on {nats_url}: {type(exc).__name__}: {exc}",
+                log_tail(self.nats.log_file) if self.nats is not None else "",
+            ) from exc
+        self.out.print("streams: " + ", ".join(describe_outcome(o) for o in outcomes), highlight=False)
 
     def _nats_credentials(self, component: Component) -> dict[str, str]:
         """The component's own NATS user, as environment for its process (never on a command line)."""
@@ -767,10 +819,16 @@ class Launcher:
             self.nats.process = None
             try:
                 self.nats.start()
-                return True
             except (OSError, RuntimeError):
                 if self.stop_requested.wait(1.0):
                     return True
+                continue
+            # Its store is on disk, so the streams are normally there; a lost store gets them back.
+            try:
+                self._provision_streams(self.nats.url)
+            except LaunchError as exc:
+                self.err.print(f"[yellow]warning:[/] {escape(str(exc))}")
+            return True
         return False
 
     def _stop_all(self) -> None:

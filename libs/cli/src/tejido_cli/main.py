@@ -28,10 +28,11 @@ err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 
 def _register_operator_commands() -> None:
-    from tejido_cli.operate import deadletter_app, outbox_app
+    from tejido_cli.operate import deadletter_app, outbox_app, streams_app
 
     app.add_typer(outbox_app, name="outbox")
     app.add_typer(deadletter_app, name="deadletter")
+    app.add_typer(streams_app, name="streams")
 
 
 def load_config() -> LauncherConfig:

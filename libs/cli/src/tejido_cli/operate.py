@@ -1,6 +1,6 @@
 """Operator commands for the event backbone: ``tejido outbox list|retry``, ``tejido deadletter
-list|replay|purge``. They talk to each service's database and to NATS directly (as `tejido migrate`
-does), so they work whether or not the services are running."""
+list|replay|purge``, ``tejido streams provision``. They talk to each service's database and to NATS
+directly (as `tejido migrate` does), so they work whether or not the services are running."""
 
 from __future__ import annotations
 
@@ -14,13 +14,16 @@ from rich.console import Console
 from rich.markup import escape
 
 from tejido_cli.config import SERVICES, Component, LauncherConfig
-from tejido_cli.launcher import operator_credentials, read_state
+from tejido_cli.launcher import describe_outcome, operator_credentials, read_state, run_provisioning
 from tejido_common.db import Database
 from tejido_common.deadletters import list_dead_letters, purge_dead_letters, replay_dead_letters
 from tejido_common.outbox import list_parked, outbox_stats, retry_parked
 
 outbox_app = typer.Typer(help="Parked outbox rows: events a service could not publish.", no_args_is_help=True)
 deadletter_app = typer.Typer(help="Dead letters: events a consumer gave up on.", no_args_is_help=True)
+streams_app = typer.Typer(
+    help="JetStream streams: only the operator creates and changes them.", no_args_is_help=True
+)
 out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
@@ -164,3 +167,30 @@ def deadletter_purge(
         raise typer.Exit(2)
     cfg = _config()
     asyncio.run(_with_js(_nats_url(cfg), "purge", consumer, (), operator_credentials(cfg)))
+
+
+@streams_app.command("provision")
+def streams_provision(
+    wait: Annotated[
+        float, typer.Option("--wait", min=0, help="seconds to keep retrying while NATS is starting")
+    ] = 60.0,
+) -> None:
+    """Create every stream (each producing service's and the dead letters) and bring existing ones up
+    to each service's TEJIDO_<SERVICE>_STREAM_* settings. Runs as TEJIDO_NATS_USER (default: the
+    `operator` of `tejido up`): service users may not create or change streams."""
+    cfg = _config()
+    url = _nats_url(cfg)
+    try:
+        outcomes = run_provisioning(cfg, url, operator_credentials(cfg), wait)
+    except Exception as exc:
+        err.print(
+            f"[bold red]error:[/] streams not provisioned on {escape(url)}: {escape(str(exc) or repr(exc))}"
+        )
+        raise typer.Exit(1) from None
+    for outcome in outcomes:
+        line = escape(describe_outcome(outcome))
+        if outcome.action == "not-applied":
+            # The stream works as it is; services warn that it differs from their settings.
+            err.print(f"[yellow]warning:[/] {line}")
+        else:
+            out.print(line)

@@ -1,7 +1,8 @@
-"""The NATS JetStream connection: connects in the background, reconnects forever, provisions streams.
+"""The NATS JetStream connection: connects in the background, reconnects forever, and provisions its
+streams, or (``provision=False``, a service under a provisioner) waits until they exist.
 
 Services start and serve HTTP even while NATS is unreachable; the outbox keeps every event until
-the broker is back, and ``/readyz`` reports the broker as down meanwhile.
+the broker is back, and ``/readyz`` reports the broker as down (and why) meanwhile.
 """
 
 from __future__ import annotations
@@ -9,56 +10,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 import nats
 from nats.aio.client import Client
 from nats.js import JetStreamContext
-from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import NotFoundError
 
-from tejido_common.events import DEAD_LETTER_PREFIX
 from tejido_common.logging import get_logger
+from tejido_common.streams import (
+    DEAD_LETTER_STREAM,
+    StreamOutcome,
+    StreamSpec,
+    check_stream,
+    ensure_stream,
+    service_stream,
+)
+
+__all__ = [
+    "DEAD_LETTER_STREAM",
+    "Broker",
+    "StreamOutcome",
+    "StreamSpec",
+    "ensure_stream",
+    "service_stream",
+]
 
 log = get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class StreamSpec:
-    name: str
-    subjects: list[str]
-    # Window inside which JetStream drops a re-published Nats-Msg-Id (the relay's crash window). It
-    # must outlast the longest outage of a relay that published rows but had not marked them.
-    duplicate_window_seconds: float = 86_400.0
-    max_age_seconds: float = 0.0  # 0 keeps messages until limits are reached
-    max_bytes: int = -1
-    replicas: int = 1
-    # Only the producing service reconciles its stream's settings; a consumer merely creates a missing
-    # stream (so it can subscribe before the producer ever ran) and never overrides the producer.
-    owned: bool = True
-    extra: dict[str, object] = field(default_factory=dict)
-
-    def config(self) -> StreamConfig:
-        return StreamConfig(
-            name=self.name,
-            subjects=self.subjects,
-            storage=StorageType.FILE,
-            retention=RetentionPolicy.LIMITS,
-            discard=DiscardPolicy.OLD,
-            duplicate_window=self.duplicate_window_seconds,
-            max_age=self.max_age_seconds or None,
-            max_bytes=self.max_bytes,
-            num_replicas=self.replicas,
-        )
-
-
-def service_stream(service: str, **settings: Any) -> StreamSpec:
-    return StreamSpec(name=service.upper(), subjects=[f"{service}.>"], **settings)
-
-
-# Shared by every service: whoever comes first creates it, nobody reconciles it.
-DEAD_LETTER_STREAM = StreamSpec(name="DEADLETTER", subjects=[f"{DEAD_LETTER_PREFIX}.>"], owned=False)
 
 
 class Broker:
@@ -73,9 +49,12 @@ class Broker:
         user: str | None = None,
         password: str | None = None,
         inbox_prefix: str | None = None,
+        provision: bool = True,
     ):
         """``user``/``password``: this service's NATS user (``tejido_common.natsauth``); ``inbox_prefix``:
-        the inbox its permissions allow it to read (replies, pulled messages)."""
+        the inbox its permissions allow it to read (replies, pulled messages). ``provision``: create and
+        reconcile ``streams`` itself; False: only look them up, and wait until a provisioner (the
+        operator, ``tejido streams provision``) has created them (see ``tejido_common.streams``)."""
         self.url = url
         self.name = name
         self._credentials: dict[str, str] = {}
@@ -84,6 +63,10 @@ class Broker:
         if inbox_prefix is not None:
             self._credentials["inbox_prefix"] = inbox_prefix
         self.streams = list(streams or [])
+        self.provision = provision
+        # Streams this broker waits for (provision=False): readiness names them.
+        self.missing_streams: list[str] = []
+        self._waiting: asyncio.Task[None] | None = None
         self.nc: Client | None = None
         self._js: JetStreamContext | None = None
         self._ready = asyncio.Event()
@@ -100,6 +83,16 @@ class Broker:
         if self._js is None:
             raise ConnectionError("not connected to NATS")
         return self._js
+
+    @property
+    def problem(self) -> str | None:
+        """Why the broker is not ready although NATS may answer (``/readyz`` shows it)."""
+        if self.missing_streams:
+            return (
+                f"waiting for stream(s) {', '.join(self.missing_streams)} to be provisioned "
+                "(`tejido streams provision`)"
+            )
+        return None
 
     def on_ready(self, callback: Callable[[], Awaitable[None]]) -> None:
         """Run ``callback`` after every (re)connection once streams are provisioned."""
@@ -152,11 +145,29 @@ class Broker:
                 delay = min(delay * 2, 5.0)
 
     async def _provision(self) -> None:
-        for spec in self.streams:
-            await ensure_stream(self.js, spec)
+        if self.provision:
+            for spec in self.streams:
+                await ensure_stream(self.js, spec)
+        else:
+            await self._await_streams()
         self._ready.set()
         for callback in self._on_ready:
             await callback()
+
+    async def _await_streams(self) -> None:
+        """Look the streams up until every one exists (a provisioner creates them), with backoff."""
+        delay = 0.2
+        while True:
+            missing = [spec.name for spec in self.streams if not await check_stream(self.js, spec)]
+            if missing != self.missing_streams and missing:
+                log.warning(
+                    "streams not provisioned yet; waiting (run `tejido streams provision`)", streams=missing
+                )
+            self.missing_streams = missing
+            if not missing:
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
     async def _disconnected(self) -> None:
         if not self._closing:
@@ -164,7 +175,15 @@ class Broker:
 
     async def _reconnected(self) -> None:
         log.info("nats reconnected", url=self.url)
-        # A restarted server may have lost its streams (memory or new volume): provision again.
+        # A restarted server may have lost its streams (memory or new volume): provision again, or
+        # (not provisioning) check they are there, waiting in the background so reconnection goes on.
+        if not self.provision:
+            if self._waiting is None or self._waiting.done():
+                self._waiting = asyncio.create_task(self._reprovision(), name=f"nats-streams-{self.name}")
+            return
+        await self._reprovision()
+
+    async def _reprovision(self) -> None:
         try:
             await self._provision()
         except Exception as exc:
@@ -175,52 +194,13 @@ class Broker:
 
     async def close(self) -> None:
         self._closing = True
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        for task in (self._task, self._waiting):
+            if task:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
         if self.nc is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.nc.drain(), 5)
             with contextlib.suppress(Exception):
                 await self.nc.close()
-
-
-def _drift(current: StreamConfig, wanted: StreamConfig) -> list[str]:
-    """The reconcilable settings that differ between the server's stream and ours."""
-    changed = []
-    if sorted(current.subjects or []) != sorted(wanted.subjects or []):
-        changed.append("subjects")
-    if abs((current.duplicate_window or 0) - (wanted.duplicate_window or 0)) > 0.001:
-        changed.append("duplicate_window")
-    if abs((current.max_age or 0) - (wanted.max_age or 0)) > 0.001:
-        changed.append("max_age")
-    if (current.max_bytes or -1) != (wanted.max_bytes or -1):
-        changed.append("max_bytes")
-    if (current.num_replicas or 1) != (wanted.num_replicas or 1):
-        changed.append("replicas")
-    return changed
-
-
-async def ensure_stream(js: JetStreamContext, spec: StreamSpec) -> None:
-    """Create the stream, or bring an existing one's settings up to date (subjects, duplicate window,
-    max age, max bytes, replicas). Safe to call repeatedly. Storage type and retention cannot change
-    on a live stream in JetStream; we never change them."""
-    try:
-        info = await js.stream_info(spec.name)
-    except NotFoundError:
-        await js.add_stream(spec.config())
-        log.info("stream created", stream=spec.name, subjects=spec.subjects, replicas=spec.replicas)
-        return
-    if not spec.owned:
-        return
-    changed = _drift(info.config, spec.config())
-    if not changed:
-        return
-    try:
-        await js.update_stream(spec.config())
-    except Exception as exc:
-        # E.g. R3 asked of a single server: serve on with the stream as it is, and say why, loudly.
-        log.error("stream settings not applied", stream=spec.name, changed=changed, error=str(exc))
-        return
-    log.info("stream updated", stream=spec.name, changed=changed)

@@ -8,8 +8,9 @@ create pull consumers only with the filter subjects it is granted (nats-py sends
 ``$JS.API.CONSUMER.CREATE.<stream>.<name>.<filter>`` subject when the consumer has a ``name`` and one
 filter; nobody may create an unnamed consumer, whose filter only travels in the body), and may never
 pull from, inspect or acknowledge the restricted reader's consumers. No service may get stored messages
-(``STREAM.MSG.GET``, ``DIRECT.GET``) or subscribe to stream subjects. Streams it does not own it
-may look up and create with the standard configuration (start-up order), but never update.
+(``STREAM.MSG.GET``, ``DIRECT.GET``) or subscribe to stream subjects. No service may create, update,
+delete or purge a stream (NATS does not check a stream's ``sources``/``republish`` against permissions):
+the operator provisions them (``tejido_common.streams``); services only look them up.
 
 :func:`permissions` is the one table; :func:`server_config` renders it for ``nats-server`` (the embedded
 launcher's generated users, or ``deploy/nats/nats-server.conf`` with passwords from the environment).
@@ -142,16 +143,17 @@ def permissions(service: str) -> dict[str, Any]:
     consumed = CONSUMES.get(service, {})
     api = "$JS.API"
     publish = [f"{service}.>", f"{DEAD_LETTER_PREFIX}.>", f"{api}.INFO"]
-    # NATS does not check a stream's configuration against the user's permissions: whoever may update
-    # a stream may give it ``sources`` (any stream of the account) and ``republish`` to its own inbox.
-    # So only producers reconcile their own stream, and the shared dead-letter stream is create-only
-    # (nobody reconciles it). The README's security section names what is left.
+    # NATS does not check a stream's configuration against the user's permissions: whoever may create
+    # or update a stream may give it ``sources`` (any stream of the account) and ``republish`` to its
+    # own inbox, and so copy restricted events. So no service creates, updates, deletes, purges,
+    # snapshots or restores a stream: a provisioning identity (the operator, ``tejido streams
+    # provision``) does, and services only look up the streams they write and read.
     if service not in NON_PRODUCERS:
-        publish += [f"{api}.STREAM.{action}.{own_stream}" for action in ("INFO", "CREATE", "UPDATE")]
-    publish += [f"{api}.STREAM.INFO.{DEAD_LETTER}", f"{api}.STREAM.CREATE.{DEAD_LETTER}"]
+        publish.append(f"{api}.STREAM.INFO.{own_stream}")
+    publish.append(f"{api}.STREAM.INFO.{DEAD_LETTER}")
     deny: list[str] = []
     for stream, filters in consumed.items():
-        publish += [f"{api}.STREAM.INFO.{stream}", f"{api}.STREAM.CREATE.{stream}"]
+        publish.append(f"{api}.STREAM.INFO.{stream}")
         for f in filters:
             # Restricted filters only under the restricted reader's own consumer name.
             name = family_durable(service, f) if _reads_restricted(f) else "*"

@@ -39,6 +39,7 @@ from tejido_common.natsauth import inbox_prefix
 from tejido_common.outbox import OutboxRelay, prune_sent
 from tejido_common.problems import install_problem_handlers, problem_response
 from tejido_common.settings import ServiceSettings
+from tejido_common.streams import stream_settings
 from tejido_common.timeouts import BodyReadTimeoutMiddleware
 
 T = TypeVar("T")
@@ -72,6 +73,7 @@ class ServiceRuntime:
             user=settings.nats_user,
             password=settings.nats_password.get_secret_value() if settings.nats_password else None,
             inbox_prefix=inbox_prefix(settings.service_name),
+            provision=settings.provision_streams,
         )
         self.relay: OutboxRelay | None = None
         if produces:
@@ -99,9 +101,10 @@ class ServiceRuntime:
 
     def _add_one_consumer(self, spec: ConsumerSpec) -> EventConsumer:
         streams = self.broker.streams
-        # A consumer may start before its producer ever ran: provision the producer's stream the
-        # same way the producer does (idempotent), so subscribing never waits on start-up order.
-        # Create-only (owned=False): the producer alone reconciles its stream's settings.
+        # A consumer needs the producer's stream and the dead letters. Provisioning itself (open
+        # servers), it creates them if missing, so subscribing never waits on start-up order;
+        # create-only (owned=False): the producer's settings are reconciled by the producer alone.
+        # Under a provisioner it waits until they exist.
         for needed in (
             dataclasses.replace(DEAD_LETTER_STREAM, replicas=self.settings.stream_replicas),
             StreamSpec(
@@ -126,13 +129,7 @@ class ServiceRuntime:
         return consumer
 
     def stream_settings(self) -> dict[str, Any]:
-        s = self.settings
-        return {
-            "duplicate_window_seconds": s.stream_duplicate_window_seconds,
-            "max_age_seconds": s.stream_max_age_seconds,
-            "max_bytes": s.stream_max_bytes,
-            "replicas": s.stream_replicas,
-        }
+        return stream_settings(self.settings)
 
     async def in_health_thread(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self.health_executor, fn, *args)
@@ -194,7 +191,7 @@ class ServiceRuntime:
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"unavailable: {type(exc).__name__}"
-        checks["nats"] = "ok" if self.broker.connected else "unavailable"
+        checks["nats"] = "ok" if self.broker.connected else (self.broker.problem or "unavailable")
         return checks
 
     async def degraded(self) -> dict[str, str]:

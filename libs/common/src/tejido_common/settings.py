@@ -42,6 +42,11 @@ class ServiceSettings(BaseSettings):
     stream_max_age_seconds: float = Field(default=0.0, ge=0)
     stream_max_bytes: int = Field(default=-1, ge=-1)
     stream_replicas: int = Field(default=1, ge=1, le=5)
+    # Create and reconcile the streams this service needs itself (an open NATS, as in tests). False
+    # under a provisioner (`tejido up`, compose): only the operator may create or change streams (NATS
+    # does not check a stream's sources/republish against permissions); the service looks its streams
+    # up, waits until they exist (/readyz says which it waits for) and warns when its own differs.
+    provision_streams: bool = True
     # A failing event is retried after retry_delay x 5^(n-1), capped here (1 s, 5 s, 25 s, 2 min, 10 min…):
     # with 10 deliveries a good event survives about an hour of database trouble before dead-lettering.
     consumer_retry_max_delay_seconds: float = Field(default=600.0, ge=0)

@@ -48,11 +48,16 @@ class MatchingWorker:
         self.broker = Broker(
             settings.nats_url,
             f"tejido-matching-{name}",
-            [StreamSpec("REGISTRY", ["registry.>"]), StreamSpec("DUEDILIGENCE", ["duediligence.>"])],
+            # Read, never reconciled here: the producers' (or the provisioner's) settings stand.
+            [
+                StreamSpec("REGISTRY", ["registry.>"], owned=False),
+                StreamSpec("DUEDILIGENCE", ["duediligence.>"], owned=False),
+            ],
             # The service's own NATS user (and inbox prefix, where its permissions allow replies).
             user=settings.nats_user,
             password=settings.nats_password.get_secret_value() if settings.nats_password else None,
             inbox_prefix=inbox_prefix(settings.service_name),
+            provision=settings.provision_streams,
         )
         self.served = 0
         self.events_applied = 0
