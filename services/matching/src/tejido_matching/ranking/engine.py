@@ -208,7 +208,7 @@ class MatchingEngine:
             contributions = {f: round(weights[f] * values[f], 6) for f in values}
             score = round(sum(contributions.values()), 6)
             items.append(self._item(row, pos, score, contributions, values, q, lang))
-        return {"total": len(ranked.rows), "items": items}
+        return {"total": ranked.total, "items": items}
 
     def _item(
         self,
