@@ -10,7 +10,8 @@ import numpy.typing as npt
 from tejido_common.taxonomy import taxonomy
 from tejido_matching.kit.profiles import SECTOR_OF_ACTOR, Profile
 from tejido_matching.ranking.diversity import mmr_order
-from tejido_matching.ranking.index import SECTORS, CandidateIndex, haversine_km, norm_method, order_weights
+from tejido_matching.ranking.geo import haversine_km, norm_method
+from tejido_matching.ranking.index import SECTORS, CandidateIndex, order_weights
 from tejido_matching.ranking.weights import FEATURES, Mode
 from tejido_matching.text.embeddings import rescale_cosine
 
