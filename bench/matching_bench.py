@@ -30,6 +30,7 @@ from tejido_common.consumer import ConsumerSpec, EventConsumer
 from tejido_common.db import Database
 from tejido_common.migrations import upgrade
 from tejido_matching.candidates.handlers import REGISTRY_HANDLERS
+from tejido_matching.kit.blas import limit_blas_threads
 from tejido_matching.ranking.engine import MatchingEngine
 from tejido_matching.ranking.weights import resolve_weights
 from tejido_matching.testing import org, organization_event
@@ -210,6 +211,7 @@ def generated_profile(row: dict[str, str]) -> dict[str, Any]:
 
 def speed(n: int, requests: int, seed: int) -> dict[str, Any]:
     log(f"matching speed: building {n:,} organizations")
+    limit_blas_threads(1)  # as a worker process runs (settings.blas_threads); the floor too
     rng = np.random.default_rng(seed)
     engine = MatchingEngine(resolve_weights(), None)
     profiles = [generated_profile(g.row) for g in OrgGenerator(seed=seed).orgs(n)]

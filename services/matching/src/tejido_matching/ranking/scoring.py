@@ -119,8 +119,7 @@ class Scorer:
 
     def count_of(self, matrix: F32, cols: list[int]) -> F32:
         """How many of ``cols`` each row has (0/1 columns: exact counts)."""
-        pick = np.zeros(matrix.shape[1], dtype=np.float32)
-        np.add.at(pick, cols, 1.0)
+        pick = np.bincount(cols, minlength=matrix.shape[1]).astype(np.float32)
         return self.matvec(matrix, pick)
 
     def mask(self, kind: str, codes: set[str] | list[str]) -> npt.NDArray[np.bool_]:
@@ -204,8 +203,8 @@ def complementarity(p: ComplementarityParts, text_in: F32, text_out: F32) -> F32
         given = text_in
     received = np.where(p.has_needs, KIND_SHARE * p.kind_out + (1 - KIND_SHARE) * text_out, text_out)
     received = np.maximum(received, REVERSE_FLOOR)
-    total = given + received
-    return np.where(total > 0, 2 * given * received / np.where(total > 0, total, 1), 0).astype(np.float32)
+    # Harmonic mean; the floor keeps the denominator positive.
+    return (2 * given * received / (given + received)).astype(np.float32, copy=False)
 
 
 def objective_parts(s: Scorer) -> npt.NDArray[np.floating] | None:  # type: ignore[type-arg]
@@ -215,21 +214,25 @@ def objective_parts(s: Scorer) -> npt.NDArray[np.floating] | None:  # type: igno
         return None
     v = index.vocab
     n = len(s.rows)
-    # Program areas: full credit for the same code, half for another code of the same category.
-    per_area = []
+    # Program areas: full credit for the same code, half for another code of the same category. As
+    # the category column is set whenever a program of it is, max(exact, ½ category) is
+    # ½ category + ½ exact: one product per matrix instead of a pass per code.
+    per_category = np.zeros(len(v["categories"]), dtype=np.float32)
+    per_program = np.zeros(len(v["programs"]), dtype=np.float32)
     for code in r.purpose.program_areas:
-        cat = taxonomy().program_area_category(code)
-        same_cat: F32 | float = 0.0
-        if cat in v["categories"].col:
-            same_cat = index.categories[: index.size, v["categories"].col[cat]][s.rows]
         if code in v["categories"].col:  # a category code: any program in it counts fully
-            exact = same_cat
-        elif code in v["programs"].col:
-            exact = index.programs[: index.size, v["programs"].col[code]][s.rows]
-        else:
-            exact = 0.0
-        per_area.append(np.maximum(exact, 0.5 * same_cat))
-    areas = np.mean(per_area, axis=0) if per_area else np.zeros(n, dtype=np.float32)
+            per_category[v["categories"].col[code]] += 1.0
+            continue
+        cat = taxonomy().program_area_category(code)
+        if cat in v["categories"].col:
+            per_category[v["categories"].col[cat]] += 0.5
+        if code in v["programs"].col:
+            per_program[v["programs"].col[code]] += 0.5
+    count = len(r.purpose.program_areas)
+    if count:
+        areas = (s.matvec(index.categories, per_category) + s.matvec(index.programs, per_program)) / count
+    else:
+        areas = np.zeros(n, dtype=np.float32)
     wanted = [v["indicators"].col[c] for c in r.purpose.social_indicators if c in v["indicators"].col]
     indicators = s.count_of(index.indicators, wanted) / len(wanted) if wanted else np.zeros(n)
     return 0.4 * areas + 0.2 * indicators  # type: ignore[no-any-return]
@@ -382,7 +385,7 @@ def coalition_sectors_of(profiles: list[Profile]) -> set[str]:
 
 
 def _unit(values: F32) -> F32:
-    return np.clip(values, 0.0, 1.0).astype(np.float32)
+    return np.clip(values, 0.0, 1.0).astype(np.float32, copy=False)
 
 
 def rank(index: CandidateIndex, q: RankQuery, weights: dict[str, float], depth: int | None = None) -> Ranked:
@@ -421,11 +424,12 @@ def rank(index: CandidateIndex, q: RankQuery, weights: dict[str, float], depth: 
         return out
 
     pending = list(slots)
-    while pending and 0 < wanted < len(s.rows):
-        n = len(s.rows)
-        base = np.zeros(n, dtype=np.float32)
+    if pending and 0 < wanted < total:
+        base = np.zeros(total, dtype=np.float32)
         for name, column in plain.items():
             base += np.float32(w[name]) * column
+    while pending and 0 < wanted < len(s.rows):
+        n = len(s.rows)
         zero = np.zeros(n, dtype=np.float32)
         lows = [known.get(slot, zero) for slot in range(3)]
         highs = [known[slot] if slot in known else s.text_bound(slot) for slot in range(3)]
@@ -434,6 +438,7 @@ def rank(index: CandidateIndex, q: RankQuery, weights: dict[str, float], depth: 
         keep = np.flatnonzero(high >= threshold - BOUND_SLACK)
         if len(keep) < n:
             s.subset(keep)
+            assert base is not None
             base = base[keep]
             plain = {name: column[keep] for name, column in plain.items()}
             comp = comp.subset(keep) if comp is not None else None
@@ -441,14 +446,16 @@ def rank(index: CandidateIndex, q: RankQuery, weights: dict[str, float], depth: 
             known = {slot: column[keep] for slot, column in known.items()}
             highs = [column[keep] for column in highs]
             lows = [column[keep] for column in lows]
-        # Next, the slot whose uncertainty weighs most on the rows left.
-        total_high = float(bound(highs).sum())
-        gaps = {}
-        for slot in pending:
-            tighter = [lows[i] if i == slot else highs[i] for i in range(3)]
-            gaps[slot] = total_high - float(bound(tighter).sum())
-        slot = max(pending, key=lambda k: gaps[k])
-        pending.remove(slot)
+            high = high[keep]
+        if len(pending) > 1 and not known:
+            # Slots in the order of the uncertainty they leave on the rows kept (decided once).
+            total_high = float(high.sum())
+            gaps = {}
+            for slot in pending:
+                tighter = [lows[i] if i == slot else highs[i] for i in range(3)]
+                gaps[slot] = total_high - float(bound(tighter).sum())
+            pending.sort(key=lambda k: -gaps[k])
+        slot = pending.pop(0)
         known[slot] = s.text(slot)
     n = len(s.rows)
     texts = [
