@@ -360,11 +360,19 @@ def candidate_stage(
     category (1 point each; free text: a BM25 hit counts 2), keeping those with 3 points or more —
     or 2 when that leaves fewer than ``STAGE_MIN_KEPT``. Recall against exact scoring: ``bench/``."""
     r = q.requester
+    n = index.size
     hits = np.zeros(len(rows), dtype=np.int8)
     kinds = index.vocab["kinds"].col
-    wanted = [kinds[n.kind] for n in r.cooperation.needs if n.kind in kinds]
+
+    def any_of(matrix: F32, cols: list[int]) -> npt.NDArray[np.bool_]:
+        # One product over the contiguous 0/1 columns (no gather of every row's columns).
+        pick = np.zeros(matrix.shape[1], dtype=np.float32)
+        pick[cols] = 1.0
+        return (matrix[:n] @ pick)[rows] > 0
+
+    wanted = [kinds[need.kind] for need in r.cooperation.needs if need.kind in kinds]
     if wanted:
-        hits += 2 * index.offer_kinds[rows][:, wanted].any(axis=1)
+        hits += 2 * any_of(index.offer_kinds, wanted)
     places = q.target_places or (r.places() | r.wanted_places())
     subdivisions = {p for p in places if "-" in p}
     hits += index.rows_with("places", subdivisions or places)[rows]
@@ -373,7 +381,7 @@ def candidate_stage(
         cats[c] for c in {taxonomy().program_area_category(a) for a in r.purpose.program_areas} if c in cats
     ]
     if wanted_cats:
-        hits += index.categories[rows][:, wanted_cats].any(axis=1)
+        hits += any_of(index.categories, wanted_cats)
     if q.need_text is not None:
         hits += 2 * (index.bm25.scores(q.need_text, index.size)[rows] > 0)
     kept = rows[hits >= 3]
