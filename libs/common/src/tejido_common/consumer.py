@@ -1,11 +1,16 @@
 """Idempotent event consumers: a durable JetStream pull consumer per (consuming service, producer stream).
 
-Each message's handler runs in one database transaction that also records the event id, and the
-message is acked only after that commit. A redelivered event whose id is already recorded is acked
-without running the handler again. A failing handler is retried after exponentially growing delays
-(``retry_delay`` x 5^(n-1), capped at ``max_retry_delay``); a slow one keeps its message with
-``in_progress`` signals. After ``max_deliveries`` the message is copied to
-``deadletter.<consumer>.<subject>`` and terminated; ``tejido deadletter replay`` re-publishes it.
+Handlers run in a database transaction that also records the event ids, and messages are acked
+only after that commit. A fetched batch is applied in one transaction (one connection, one commit:
+catch-up runs at batch speed, not at one commit per event), each event in its own savepoint: if one
+handler fails, only that event is rolled back and its message alone takes the retry / dead-letter
+path below, while the others commit — every handler still runs once per delivery. A batch failing
+as a whole (the commit, the connection) falls back to one transaction per message. A redelivered
+event whose id is already recorded is acked without running the handler again. A failing handler is
+retried after exponentially growing delays (``retry_delay`` x 5^(n-1), capped at
+``max_retry_delay``); a slow one keeps its messages with ``in_progress`` signals. After
+``max_deliveries`` the message is copied to ``deadletter.<consumer>.<subject>`` and terminated;
+``tejido deadletter replay`` re-publishes it.
 
 The durable consumer only subscribes to the types it has handlers for (every version of them): an
 event of a handled type but an unknown version (``….v2`` reaching a v1-only release) is logged,
@@ -28,7 +33,7 @@ import nats.js.errors
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
-from sqlalchemy import Column, String, delete
+from sqlalchemy import Column, String, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col
 
@@ -291,19 +296,76 @@ class EventConsumer:
                 await asyncio.sleep(0.5)
                 continue
             failures = 0
-            for msg in msgs:
-                await self._handle(msg)
+            await self._handle_batch(msgs)
 
-    async def _keep_alive(self, msg: Msg) -> None:
-        """Tell the server a slow handler is still working, so the message is not redelivered."""
+    async def _keep_alive(self, *msgs: Msg) -> None:
+        """Tell the server a slow handler (or batch) is still working, so nothing is redelivered."""
         while True:
             await asyncio.sleep(max(self.ack_wait / 3, 0.05))
-            with contextlib.suppress(Exception):
-                await msg.in_progress()
+            for msg in msgs:
+                with contextlib.suppress(Exception):
+                    await msg.in_progress()
 
-    async def _handle(self, msg: Msg) -> None:
+    async def _handle_batch(self, msgs: list[Msg]) -> None:
+        """Apply a fetched batch in one transaction; unparseable or unknown-version messages take the
+        one-message path (dead letter) and never hold the others back."""
+        if len(msgs) == 1:
+            await self._handle(msgs[0])
+            return
+        ready: list[tuple[Msg, Envelope]] = []
+        for msg in msgs:
+            try:
+                envelope = Envelope.from_bytes(msg.data)
+            except ValidationError:
+                await self._handle(msg)  # dead-lettered as poison
+                continue
+            if envelope.type not in self.spec.handlers and self.spec.fallback is None:
+                await self._handle(msg)  # dead-lettered as an unknown version
+                continue
+            if (msg.metadata.num_delivered or 1) > 1:
+                CONSUMER_REDELIVERIES.labels(self.service, self.spec.name).inc()
+            ready.append((msg, envelope))
+        await self._apply_run(ready)
+
+    async def _apply_run(self, items: list[tuple[Msg, Envelope]]) -> None:
+        if len(items) == 1:
+            await self._handle(items[0][0], counted=True)
+            return
+        started = time.perf_counter()
+        msgs = [msg for msg, _ in items]
+        keep_alive = asyncio.create_task(self._keep_alive(*msgs))
+        try:
+            outcomes = await asyncio.get_running_loop().run_in_executor(
+                self.executor, self._apply_batch, [envelope for _, envelope in items]
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # Not one event's fault (the commit, the connection, a concurrent replica): one by one.
+            log.warning(
+                "event batch failed, applying one by one",
+                consumer=self.spec.name,
+                events=len(items),
+                error=str(exc) or repr(exc),
+            )
+            for msg, _ in items:
+                await self._handle(msg, counted=True)
+            return
+        finally:
+            keep_alive.cancel()
+        share = (time.perf_counter() - started) / len(items)
+        for (msg, envelope), outcome in zip(items, outcomes, strict=True):
+            if outcome is not None:
+                await self._failed(msg, envelope, outcome, msg.metadata.num_delivered or 1)
+                continue
+            HANDLER_LATENCY.labels(self.service, self.spec.name, envelope.type).observe(share)
+            with contextlib.suppress(Exception):
+                # If this ack is lost the event comes back and is skipped as already processed.
+                await msg.ack()
+
+    async def _handle(self, msg: Msg, *, counted: bool = False) -> None:
         deliveries = msg.metadata.num_delivered or 1
-        if deliveries > 1:
+        if deliveries > 1 and not counted:
             CONSUMER_REDELIVERIES.labels(self.service, self.spec.name).inc()
         envelope: Envelope | None = None
         try:
@@ -327,26 +389,30 @@ class EventConsumer:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            poison = isinstance(exc, PoisonMessage)
-            if poison or deliveries >= self.max_deliveries:
-                await self._dead_letter(msg, envelope, exc, deliveries)
-            else:
-                delay = retry_delay_for(deliveries, self.retry_delay, self.max_retry_delay)
-                log.warning(
-                    "event handling failed, will retry",
-                    consumer=self.spec.name,
-                    subject=msg.subject,
-                    event_id=envelope.id if envelope else None,
-                    delivery=deliveries,
-                    retry_in=delay,
-                    error=str(exc) or repr(exc),
-                )
-                with contextlib.suppress(Exception):
-                    await msg.nak(delay=delay)
+            await self._failed(msg, envelope, exc, deliveries)
             return
         with contextlib.suppress(Exception):
             # If this ack is lost the event comes back and is skipped as already processed.
             await msg.ack()
+
+    async def _failed(self, msg: Msg, envelope: Envelope | None, exc: Exception, deliveries: int) -> None:
+        """One delivery failed: retry later, or dead-letter (poison, or the last delivery)."""
+        poison = isinstance(exc, PoisonMessage)
+        if poison or deliveries >= self.max_deliveries:
+            await self._dead_letter(msg, envelope, exc, deliveries)
+            return
+        delay = retry_delay_for(deliveries, self.retry_delay, self.max_retry_delay)
+        log.warning(
+            "event handling failed, will retry",
+            consumer=self.spec.name,
+            subject=msg.subject,
+            event_id=envelope.id if envelope else None,
+            delivery=deliveries,
+            retry_in=delay,
+            error=str(exc) or repr(exc),
+        )
+        with contextlib.suppress(Exception):
+            await msg.nak(delay=delay)
 
     def _apply(self, envelope: Envelope) -> None:
         bind_correlation_id(envelope.correlationid)
@@ -373,6 +439,56 @@ class EventConsumer:
             return
         self.applied += 1
         CONSUMER_APPLIED.labels(self.service, self.spec.name).inc()
+
+    def _apply_batch(self, envelopes: list[Envelope]) -> list[Exception | None]:
+        """Apply events in order in one transaction, each in a savepoint with its processed id, and
+        skip those already recorded (or repeated in the batch). An event whose handler raises is
+        rolled back to its savepoint alone: its exception is its outcome (None: applied or skipped),
+        the others commit, and every handler ran once."""
+        outcomes: list[Exception | None] = []
+        applied = 0
+        with self.db.session() as session:
+            ids = list({e.id for e in envelopes})
+            done = set(
+                session.scalars(
+                    select(col(ProcessedEvent.event_id)).where(
+                        col(ProcessedEvent.consumer) == self.spec.name, col(ProcessedEvent.event_id).in_(ids)
+                    )
+                )
+            )
+            for envelope in envelopes:
+                if envelope.id in done:
+                    outcomes.append(None)
+                    continue
+                bind_correlation_id(envelope.correlationid)
+                handler = self.spec.handlers.get(envelope.type, self.spec.fallback)
+                try:
+                    with session.begin_nested():
+                        if handler is not None:
+                            handler(session, envelope)
+                        session.add(
+                            ProcessedEvent(
+                                consumer=self.spec.name,
+                                event_id=envelope.id,
+                                subject=envelope.type,
+                                processed_at=datetime.now(UTC),
+                            )
+                        )
+                except Exception as exc:
+                    if isinstance(exc, IntegrityError) and self._recorded(session, envelope.id):
+                        outcomes.append(None)  # another replica applied it meanwhile
+                    else:
+                        outcomes.append(exc)
+                    continue
+                done.add(envelope.id)
+                outcomes.append(None)
+                applied += 1
+        self.applied += applied
+        CONSUMER_APPLIED.labels(self.service, self.spec.name).inc(applied)
+        return outcomes
+
+    def _recorded(self, session: Session, event_id: str) -> bool:
+        return session.get(ProcessedEvent, (self.spec.name, event_id)) is not None
 
     async def _dead_letter(
         self, msg: Msg, envelope: Envelope | None, exc: Exception, deliveries: int

@@ -30,5 +30,8 @@ class MatchingSettings(ServiceSettings):
     embedding_batch: int = Field(default=32, ge=1)
     # Exact (vectorized) scoring up to this many candidates; beyond, a candidate stage narrows them.
     exact_limit: int = Field(default=100_000, ge=1)
+    # numpy's BLAS threads in a process running a worker (0: the library's default). Ranking is small
+    # products: one thread per worker process, scale with more workers (kit/blas.py says why).
+    blas_threads: int = Field(default=1, ge=0)
     # Signs pagination cursors. Set the same value on every API replica; unset: random per process.
     cursor_secret: SecretStr | None = None

@@ -67,10 +67,13 @@ def embeddings_for(session: Session, organization_id: str, texts_hash: str) -> b
     return None
 
 
-def store_embeddings(session: Session, organization_id: str, texts_hash: str, blob: bytes) -> bool:
-    """Store unless the texts changed meanwhile (then the newer texts will be embedded instead)."""
+def store_embeddings(session: Session, organization_id: str, texts_hash: str, blob: bytes) -> bool | None:
+    """Store unless the texts changed meanwhile (False: the newer texts will be embedded instead).
+    None: the snapshot has no row for it yet (its durable consumer is behind the worker's)."""
     row = session.get(Candidate, organization_id)
-    if row is None or row.texts_hash != texts_hash:
+    if row is None:
+        return None
+    if row.texts_hash != texts_hash:
         return False
     row.embedded_hash = texts_hash
     row.embeddings = blob

@@ -18,8 +18,8 @@ def similarity_matrix(index: CandidateIndex, rows: npt.NDArray[np.int64]) -> npt
     kinds = index.offer_kinds[rows]
     norms = np.maximum(np.linalg.norm(kinds, axis=1), 1e-6)
     offers = (kinds @ kinds.T) / (norms[:, None] * norms[None, :])
-    countries = [min(p for p in index.places[r] if "-" not in p) if index.places[r] else "" for r in rows]
-    same_country = np.array([[a == b and a != "" for b in countries] for a in countries], dtype=np.float32)
+    country = index.country[rows]
+    same_country = ((country[:, None] == country[None, :]) & (country[:, None] >= 0)).astype(np.float32)
     return (0.4 * text + 0.2 * sector + 0.2 * offers + 0.2 * same_country).astype(np.float32)
 
 

@@ -16,8 +16,8 @@ from tejido_common.events import Envelope
 from tejido_matching.candidates import handlers
 from tejido_matching.candidates.models import AllianceRecord, Candidate
 from tejido_matching.kit.profiles import Profile
-from tejido_matching.ranking.explanations import Lang, explain
-from tejido_matching.ranking.index import CandidateIndex, blocked_reasons
+from tejido_matching.ranking.explanations import Explainer, Lang
+from tejido_matching.ranking.index import CandidateIndex
 from tejido_matching.ranking.scoring import Filters, RankQuery, coalition_sectors_of, rank
 from tejido_matching.ranking.weights import Mode
 from tejido_matching.text.embeddings import TextEmbedder
@@ -201,14 +201,16 @@ class MatchingEngine:
         offset, limit = int(req.get("offset", 0)), int(req.get("limit", 20))
         ranked = rank(self.index, q, weights, depth=offset + limit)
         items = []
+        explainer = Explainer(self.index, q, lang)
+        columns = {f: v.tolist() for f, v in ranked.values.items()}  # Python floats, once per page
         for pos in range(offset, min(offset + limit, len(ranked.rows))):
             row = int(ranked.rows[pos])
-            values = {f: float(v[pos]) for f, v in ranked.values.items()}
+            values = {f: v[pos] for f, v in columns.items()}
             # Rounded contributions; the score is their sum, so they add up to it exactly.
             contributions = {f: round(weights[f] * values[f], 6) for f in values}
             score = round(sum(contributions.values()), 6)
-            items.append(self._item(row, pos, score, contributions, values, q, lang))
-        return {"total": len(ranked.rows), "items": items}
+            items.append(self._item(row, pos, score, contributions, values, explainer))
+        return {"total": ranked.total, "items": items}
 
     def _item(
         self,
@@ -217,13 +219,12 @@ class MatchingEngine:
         score: float,
         contributions: dict[str, float],
         values: dict[str, float],
-        q: RankQuery,
-        lang: Lang,
+        explainer: Explainer,
     ) -> dict[str, Any]:
         profile = self.index.profiles[row]
         record = self.index.records[row]
         assert profile is not None and record is not None
-        reasons = blocked_reasons(record)
+        reasons = list(self.index.reasons[row])
         return {
             "candidate": {
                 "id": profile.id,
@@ -239,7 +240,7 @@ class MatchingEngine:
             "score": score,
             "contributions": contributions,
             "features": {f: round(v, 6) for f, v in values.items()},
-            "evidence": explain(self.index, row, values, q, lang),
+            "evidence": explainer.explain(row, values),
         }
 
 

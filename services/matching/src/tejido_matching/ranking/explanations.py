@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from tejido_common.taxonomy import taxonomy
 from tejido_matching.kit.profiles import SECTOR_OF_ACTOR, CooperationItem, Profile
-from tejido_matching.ranking.index import CandidateIndex, haversine_km, norm_method
-from tejido_matching.ranking.scoring import RankQuery
+from tejido_matching.ranking.geo import haversine_km, norm_method
+
+if TYPE_CHECKING:
+    from tejido_matching.ranking.index import CandidateIndex
+    from tejido_matching.ranking.scoring import RankQuery
 
 Lang = Literal["es", "en"]
 
@@ -48,17 +52,58 @@ SEARCH_REASON: dict[Lang, str] = {
 }
 
 
-def _list(values: list[str] | set[str], lang: Lang) -> str:
+def _list(values: list[str] | set[str] | frozenset[str], lang: Lang) -> str:
     return ", ".join(sorted(values)) if values else NONE[lang]
 
 
-def _pairs(giver: Profile, taker: Profile, direction: str) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class Facts:
+    """What an explanation reads from a profile, as sets: built once per profile change (candidates)
+    or once per request (the requester), never per explained item."""
+
+    places: frozenset[str]
+    wanted_places: frozenset[str]
+    areas: frozenset[str]
+    categories: frozenset[str]
+    indicators: frozenset[str]
+    populations: frozenset[str]
+    methods: frozenset[str]
+    languages: frozenset[str]
+    first_offer: dict[str, CooperationItem]  # kind → the first offer of that kind
+    needs: tuple[CooperationItem, ...]
+    offers: tuple[dict[str, str | None], ...]
+    sector: str
+    coordinates: tuple[float, float] | None
+
+
+def facts_of(p: Profile) -> Facts:
+    tax = taxonomy()
+    first_offer: dict[str, CooperationItem] = {}
+    for o in p.cooperation.offers:
+        first_offer.setdefault(o.kind, o)
+    categories = {tax.program_area_category(a) for a in p.purpose.program_areas}
+    coords = p.where.coordinates
+    return Facts(
+        places=frozenset(p.places()),
+        wanted_places=frozenset(p.wanted_places()),
+        areas=frozenset(p.purpose.program_areas),
+        categories=frozenset(c for c in categories if c is not None),
+        indicators=frozenset(p.purpose.social_indicators),
+        populations=frozenset(p.purpose.target_populations),
+        methods=frozenset(norm_method(m) for m in p.purpose.working_methods),
+        languages=frozenset(p.where.languages),
+        first_offer=first_offer,
+        needs=tuple(p.cooperation.needs),
+        offers=tuple({"kind": o.kind, "description": o.description} for o in p.cooperation.offers),
+        sector=SECTOR_OF_ACTOR.get(p.identity.actor_type, "civil"),
+        coordinates=(coords.lat, coords.lon) if coords is not None else None,
+    )
+
+
+def _pairs(giver: Facts, taker: Facts, direction: str) -> list[dict[str, Any]]:
     pairs = []
-    offers: dict[str, CooperationItem] = {}
-    for o in giver.cooperation.offers:
-        offers.setdefault(o.kind, o)
-    for n in taker.cooperation.needs:
-        match = offers.get(n.kind)
+    for n in taker.needs:
+        match = giver.first_offer.get(n.kind)
         if match is not None:
             pairs.append(
                 {
@@ -71,112 +116,111 @@ def _pairs(giver: Profile, taker: Profile, direction: str) -> list[dict[str, Any
     return pairs
 
 
-def explain(
-    index: CandidateIndex, row: int, values: dict[str, float], q: RankQuery, lang: Lang
-) -> dict[str, dict[str, Any]]:
-    c = index.profiles[row]
-    assert c is not None
-    r = q.requester
-    out: dict[str, dict[str, Any]] = {}
-    if q.need_text is not None:
-        out["complementarity"] = {
-            "reason": SEARCH_REASON[lang].format(score=f"{values['complementarity']:.2f}"),
-            "need": q.need_text,
-            "offers": [{"kind": o.kind, "description": o.description} for o in c.cooperation.offers],
-        }
-    else:
-        given = _pairs(c, r, "candidate_offers")
-        received = _pairs(r, c, "requester_offers")
-        out["complementarity"] = {
-            "reason": REASONS["complementarity"][lang].format(
-                given=_list({p["kind"] for p in given}, lang),
-                received=_list({p["kind"] for p in received}, lang),
+class Explainer:
+    """Evidence for the items of one page: the requester's side is prepared once per request."""
+
+    def __init__(self, index: CandidateIndex, q: RankQuery, lang: Lang):
+        self.index, self.q, self.lang = index, q, lang
+        r = q.requester
+        self.r = facts_of(r)
+        self.targets = q.target_places or (self.r.places | self.r.wanted_places)
+        self.coalition = _list(q.coalition_sectors, lang)
+        self.coalition_sorted = sorted(q.coalition_sectors)
+        self.sought = r.cooperation.legitimacy_sought
+        legitimacy = index.vocab["legitimacy"].col
+        self.sought_cols = [(t, legitimacy[t]) for t in self.sought if t in legitimacy]
+        self.mine: set[str] = set()
+        for rid in q.requester_ids:
+            self.mine |= index.partners.get(rid, set())
+
+    def explain(self, row: int, values: dict[str, float]) -> dict[str, dict[str, Any]]:
+        index, q, lang, r = self.index, self.q, self.lang, self.r
+        c = index.facts[row]
+        assert c is not None
+        out: dict[str, dict[str, Any]] = {}
+        if q.need_text is not None:
+            out["complementarity"] = {
+                "reason": SEARCH_REASON[lang].format(score=f"{values['complementarity']:.2f}"),
+                "need": q.need_text,
+                "offers": [dict(o) for o in c.offers],
+            }
+        else:
+            given = _pairs(c, r, "candidate_offers")
+            received = _pairs(r, c, "requester_offers")
+            out["complementarity"] = {
+                "reason": REASONS["complementarity"][lang].format(
+                    given=_list({p["kind"] for p in given}, lang),
+                    received=_list({p["kind"] for p in received}, lang),
+                ),
+                "pairs": given + received,
+            }
+        shared_areas = sorted(r.areas & c.areas)
+        text = 0.0
+        if q.embeddings is not None and index.has_emb[row]:
+            text = float(np.dot(index.vectors(0)[row], q.embeddings[0]))
+        out["objective_fit"] = {
+            "reason": REASONS["objective_fit"][lang].format(
+                areas=_list(shared_areas, lang), text=f"{text:.2f}"
             ),
-            "pairs": given + received,
+            "shared_program_areas": shared_areas,
+            "shared_categories": sorted(r.categories & c.categories),
+            "shared_social_indicators": sorted(r.indicators & c.indicators),
+            "text_cosine": round(text, 4),
         }
-    tax = taxonomy()
-    shared_areas = sorted(set(r.purpose.program_areas) & set(c.purpose.program_areas))
-    shared_cats = sorted(
-        {tax.program_area_category(a) for a in r.purpose.program_areas}
-        & {tax.program_area_category(a) for a in c.purpose.program_areas} - {None}
-    )  # type: ignore[type-var]
-    text = 0.0
-    if q.embeddings is not None and index.has_emb[row]:
-        text = float(np.dot(index.vectors(0)[row], q.embeddings[0]))
-    out["objective_fit"] = {
-        "reason": REASONS["objective_fit"][lang].format(areas=_list(shared_areas, lang), text=f"{text:.2f}"),
-        "shared_program_areas": shared_areas,
-        "shared_categories": shared_cats,
-        "shared_social_indicators": sorted(
-            set(r.purpose.social_indicators) & set(c.purpose.social_indicators)
-        ),
-        "text_cosine": round(text, 4),
-    }
-    targets = q.target_places or (r.places() | r.wanted_places())
-    places = sorted(targets & c.places())
-    distance = None
-    rc, cc = r.where.coordinates, c.where.coordinates
-    if rc is not None and cc is not None:
-        km = haversine_km(
-            rc.lat, rc.lon, np.array([cc.lat], dtype=np.float32), np.array([cc.lon], dtype=np.float32)
-        )
-        distance = round(float(km[0]), 1)
-    out["territory"] = {
-        "reason": REASONS["territory"][lang].format(
-            places=_list(places, lang), distance=f" ({distance} km)" if distance is not None else ""
-        ),
-        "shared_places": places,
-        "distance_km": distance,
-    }
-    pops = sorted(set(r.purpose.target_populations) & set(c.purpose.target_populations))
-    methods = sorted(
-        {norm_method(m) for m in r.purpose.working_methods}
-        & {norm_method(m) for m in c.purpose.working_methods}
-    )
-    out["populations_methods"] = {
-        "reason": REASONS["populations_methods"][lang].format(
-            populations=_list(pops, lang), methods=_list(methods, lang)
-        ),
-        "shared_populations": pops,
-        "shared_methods": methods,
-    }
-    langs = sorted(set(r.where.languages) & set(c.where.languages))
-    out["language"] = {
-        "reason": REASONS["language"][lang].format(languages=_list(langs, lang)),
-        "shared_languages": langs,
-    }
-    sector = SECTOR_OF_ACTOR.get(c.identity.actor_type, "civil")
-    out["sector_diversity"] = {
-        "reason": REASONS["sector_diversity"][lang].format(
-            sector=sector, present=_list(q.coalition_sectors, lang)
-        ),
-        "candidate_sector": sector,
-        "coalition_sectors": sorted(q.coalition_sectors),
-    }
-    lend_cols = index.lend[row]
-    types = [
-        t
-        for t in r.cooperation.legitimacy_sought
-        if t in index.vocab["legitimacy"].col and lend_cols[index.vocab["legitimacy"].col[t]] > 0
-    ]
-    out["legitimacy_fit"] = {
-        "reason": REASONS["legitimacy_fit"][lang].format(types=_list(types, lang)),
-        "sought": r.cooperation.legitimacy_sought,
-        "lendable": types,
-    }
-    org = index.ids[row]
-    mine: set[str] = set()
-    for rid in q.requester_ids:
-        mine |= index.partners.get(rid, set())
-    shared = sorted(index.partners.get(org, set()) & mine)
-    band = index.bands[row]
-    out["trust"] = {
-        "reason": REASONS["trust"][lang].format(
-            band=band or NONE[lang], alliances=index.track_count.get(org, 0), shared=len(shared)
-        ),
-        "band": band,
-        "band_confidence": float(index.band_conf[row]) if band else None,
-        "earlier_alliances": index.track_count.get(org, 0),
-        "shared_partners": shared,
-    }
-    return out
+        places = sorted(self.targets & c.places)
+        distance = None
+        if r.coordinates is not None and c.coordinates is not None:
+            km = haversine_km(
+                r.coordinates[0],
+                r.coordinates[1],
+                np.array([c.coordinates[0]], dtype=np.float32),
+                np.array([c.coordinates[1]], dtype=np.float32),
+            )
+            distance = round(float(km[0]), 1)
+        out["territory"] = {
+            "reason": REASONS["territory"][lang].format(
+                places=_list(places, lang), distance=f" ({distance} km)" if distance is not None else ""
+            ),
+            "shared_places": places,
+            "distance_km": distance,
+        }
+        pops = sorted(r.populations & c.populations)
+        methods = sorted(r.methods & c.methods)
+        out["populations_methods"] = {
+            "reason": REASONS["populations_methods"][lang].format(
+                populations=_list(pops, lang), methods=_list(methods, lang)
+            ),
+            "shared_populations": pops,
+            "shared_methods": methods,
+        }
+        langs = sorted(r.languages & c.languages)
+        out["language"] = {
+            "reason": REASONS["language"][lang].format(languages=_list(langs, lang)),
+            "shared_languages": langs,
+        }
+        out["sector_diversity"] = {
+            "reason": REASONS["sector_diversity"][lang].format(sector=c.sector, present=self.coalition),
+            "candidate_sector": c.sector,
+            "coalition_sectors": list(self.coalition_sorted),
+        }
+        lend = index.lend[row]
+        types = [t for t, col in self.sought_cols if lend[col] > 0]
+        out["legitimacy_fit"] = {
+            "reason": REASONS["legitimacy_fit"][lang].format(types=_list(types, lang)),
+            "sought": list(self.sought),
+            "lendable": types,
+        }
+        org = index.ids[row]
+        shared = sorted(index.partners.get(org, set()) & self.mine)
+        band = index.bands[row]
+        alliances = index.track_count.get(org, 0)
+        out["trust"] = {
+            "reason": REASONS["trust"][lang].format(
+                band=band or NONE[lang], alliances=alliances, shared=len(shared)
+            ),
+            "band": band,
+            "band_confidence": float(index.band_conf[row]) if band else None,
+            "earlier_alliances": alliances,
+            "shared_partners": shared,
+        }
+        return out

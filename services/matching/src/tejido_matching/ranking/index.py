@@ -9,7 +9,6 @@ inverted lists (code → rows), so a requester's codes select the matching rows 
 from __future__ import annotations
 
 import hashlib
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -19,6 +18,8 @@ import numpy.typing as npt
 from tejido_common.taxonomy import taxonomy
 from tejido_matching.candidates.models import AllianceRecord, Candidate
 from tejido_matching.kit.profiles import NEVER_PROPOSED_ACTORS, SECTOR_OF_ACTOR, Profile, read_profile
+from tejido_matching.ranking.explanations import Facts, facts_of
+from tejido_matching.ranking.geo import norm_method
 from tejido_matching.text.lexical import Bm25Index
 from tejido_matching.text.profile_texts import DIM, SLOTS, profile_texts
 
@@ -32,10 +33,6 @@ TRACK_STAGES = frozenset({"negotiation", "trial", "commitments", "established", 
 def order_weights(count: int) -> F32:
     """Needs listed first are the principal ones: weight 1, 1/2, 1/3 … by position."""
     return (1.0 / np.arange(1, count + 1)).astype(np.float32)
-
-
-def norm_method(text: str) -> str:
-    return " ".join(text.lower().split())
 
 
 @dataclass
@@ -95,6 +92,9 @@ class CandidateIndex:
         self.records: list[Candidate | None] = []
         self.bands: list[str | None] = []
         self.places: list[frozenset[str]] = []
+        self.facts: list[Facts | None] = []  # what explanations read, built once per profile change
+        self.reasons: list[list[str]] = []  # why due diligence blocks it (empty: not blocked)
+        self.country_ids: dict[str, int] = {}
         self.inverted: dict[str, dict[str, set[int]]] = {
             "places": defaultdict(set),
             "languages": defaultdict(set),
@@ -149,6 +149,8 @@ class CandidateIndex:
         # Tie-break on equal scores from the organization id, so every worker orders ties alike
         # whatever order its rows were loaded in.
         self.tiebreak = grow(g("tiebreak"), (capacity,), np.float64)
+        # Its first country code (-1: none), for the diversity re-rank's "same country".
+        self.country = grow(g("country"), (capacity,), np.int32, -1)
         self.capacity = capacity
 
     def _row(self, organization_id: str) -> int:
@@ -167,6 +169,8 @@ class CandidateIndex:
         self.records.append(None)
         self.bands.append(None)
         self.places.append(frozenset())
+        self.facts.append(None)
+        self.reasons.append([])
         return row
 
     # -- updates -------------------------------------------------------------------------------
@@ -178,7 +182,8 @@ class CandidateIndex:
         self.bands[row] = record.band
         self.band_score[row] = BAND_SCORE.get(record.band or "", 0.5)
         self.band_conf[row] = record.band_confidence or 0.0
-        self.blocked[row] = is_blocked(record)
+        self.reasons[row] = blocked_reasons(record)
+        self.blocked[row] = bool(self.reasons[row])
         old = self.profiles[row]
         if record.profile is None:
             self.rankable[row] = False
@@ -229,6 +234,11 @@ class CandidateIndex:
         self.lon[row] = coords.lon if coords else np.nan
         places = frozenset(p.places())
         self.places[row] = places
+        countries = sorted(c for c in places if "-" not in c)
+        self.country[row] = (
+            self.country_ids.setdefault(countries[0], len(self.country_ids)) if countries else -1
+        )
+        self.facts[row] = facts_of(p)
         for code in places:
             self._index_code("places", code, row)
         for code in p.where.languages:
@@ -353,12 +363,3 @@ def blocked_reasons(record: Candidate) -> list[str]:
     if record.flag_blocking:
         reasons.append("blocking_flag")
     return reasons
-
-
-def haversine_km(lat: float, lon: float, lats: F32, lons: F32) -> F32:
-    r = 6371.0
-    p1, p2 = math.radians(lat), np.radians(lats)
-    dp = p2 - p1
-    dl = np.radians(lons) - math.radians(lon)
-    a = np.sin(dp / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return (2 * r * np.arcsin(np.sqrt(np.clip(a, 0, 1)))).astype(np.float32)

@@ -10,7 +10,8 @@ import numpy.typing as npt
 from tejido_common.taxonomy import taxonomy
 from tejido_matching.kit.profiles import SECTOR_OF_ACTOR, Profile
 from tejido_matching.ranking.diversity import mmr_order
-from tejido_matching.ranking.index import SECTORS, CandidateIndex, haversine_km, norm_method, order_weights
+from tejido_matching.ranking.geo import haversine_km, norm_method
+from tejido_matching.ranking.index import SECTORS, CandidateIndex, order_weights
 from tejido_matching.ranking.weights import FEATURES, Mode
 from tejido_matching.text.embeddings import rescale_cosine
 
@@ -51,9 +52,10 @@ class RankQuery:
 
 @dataclass
 class Ranked:
-    rows: npt.NDArray[np.int64]  # candidate rows in final order
+    rows: npt.NDArray[np.int64]  # the best candidate rows in final order
     values: dict[str, F32]  # feature → value in [0, 1], aligned with rows
     scores: F32  # aligned with rows
+    total: int  # every candidate left by the filters (and the candidate stage)
 
 
 def candidate_mask(index: CandidateIndex, q: RankQuery) -> npt.NDArray[np.bool_]:
@@ -86,73 +88,164 @@ def candidate_mask(index: CandidateIndex, q: RankQuery) -> npt.NDArray[np.bool_]
     return mask
 
 
-def _cos(index: CandidateIndex, rows: npt.NDArray[np.int64], slot: int, vector: F32 | None) -> F32:
-    if vector is None or not np.any(vector):
-        return np.zeros(len(rows), dtype=np.float32)
-    # Over all rows the product is contiguous and beats gathering the rows first, unless the filters
-    # or the candidate stage left few of them.
-    if len(rows) * 4 < index.size:
-        sims = index.vectors(slot)[rows] @ vector
-    else:
-        sims = (index.vectors(slot) @ vector)[rows]
-    sims[~index.has_emb[rows]] = 0.0
-    return rescale_cosine(sims)
+class Scorer:
+    """One request's features over ``rows`` (the candidates left by the filters).
+
+    Everything but text similarity is cheap (small 0/1 matrices, inverted lists) and is computed for
+    every row first. Text similarity reads three 512-wide float32 vectors per candidate — the memory
+    traffic that dominates a ranking — so it is computed only for the rows that can still reach the
+    top: a feature is monotone in its text similarities (each in [0, 1]), so the score with every
+    similarity at 0 is a lower bound and with every similarity at 1 an upper bound, and a row whose
+    upper bound is below the k-th best lower bound cannot be in the top k (exact, not approximate).
+    """
+
+    # The requester's vector compared with each candidate slot: purpose ↔ purpose, what it lacks ↔
+    # what the candidate gives, what it gives ↔ what the candidate lacks.
+    QUERY_OF_SLOT = (0, 2, 1)
+
+    def __init__(self, index: CandidateIndex, rows: npt.NDArray[np.int64], q: RankQuery):
+        self.index, self.rows, self.q = index, rows, q
+        # Over most rows, one product over the whole (contiguous) column beats gathering the rows.
+        self.dense = len(rows) * 4 >= index.size
+
+    def subset(self, keep: npt.NDArray[np.int64]) -> None:
+        self.rows = self.rows[keep]
+        self.dense = len(self.rows) * 4 >= self.index.size
+
+    def matvec(self, matrix: F32, vector: F32) -> F32:
+        if self.dense:
+            return (matrix[: self.index.size] @ vector)[self.rows]
+        return matrix[self.rows] @ vector
+
+    def count_of(self, matrix: F32, cols: list[int]) -> F32:
+        """How many of ``cols`` each row has (0/1 columns: exact counts)."""
+        pick = np.bincount(cols, minlength=matrix.shape[1]).astype(np.float32)
+        return self.matvec(matrix, pick)
+
+    def mask(self, kind: str, codes: set[str] | list[str]) -> npt.NDArray[np.bool_]:
+        return self.index.rows_with(kind, codes)[self.rows]
+
+    def query_vector(self, slot: int) -> F32 | None:
+        emb = self.q.embeddings
+        if emb is None:
+            return None
+        vector = emb[self.QUERY_OF_SLOT[slot]]
+        return vector if np.any(vector) else None
+
+    def text(self, slot: int) -> F32:
+        """Rescaled cosine of one text slot (0 for rows not embedded yet, or no query vector)."""
+        vector = self.query_vector(slot)
+        if vector is None:
+            return np.zeros(len(self.rows), dtype=np.float32)
+        sims = self.matvec(self.index.slot_vectors[slot], vector)
+        sims[~self.index.has_emb[self.rows]] = 0.0
+        return rescale_cosine(sims)
+
+    def text_bound(self, slot: int) -> F32:
+        """The highest the rescaled cosine of a slot can be: 1 where it can be anything."""
+        if self.query_vector(slot) is None:
+            return np.zeros(len(self.rows), dtype=np.float32)
+        return self.index.has_emb[self.rows].astype(np.float32)
 
 
-def complementarity(index: CandidateIndex, rows: npt.NDArray[np.int64], q: CandidateQuery) -> F32:
+@dataclass
+class ComplementarityParts:
+    search: bool
+    kind_in: F32 | None  # offered kinds against the requester's needs (None: it states none)
+    has_lacks: bool
+    kind_out: F32
+    has_needs: npt.NDArray[np.bool_]
+    bm25: F32 | None = None
+
+    def subset(self, keep: npt.NDArray[np.int64]) -> ComplementarityParts:
+        return ComplementarityParts(
+            self.search,
+            None if self.kind_in is None else self.kind_in[keep],
+            self.has_lacks,
+            self.kind_out[keep],
+            self.has_needs[keep],
+            None if self.bm25 is None else self.bm25[keep],
+        )
+
+
+def complementarity_parts(s: Scorer) -> ComplementarityParts:
+    index, q = s.index, s.q
     r, emb = q.requester, q.embeddings
     kinds = index.vocab["kinds"].col
     if q.need_text is not None:
-        text = _cos(index, rows, 1, emb[2] if emb is not None else None)
-        bm25 = index.bm25.scores(q.need_text, index.size)[rows]
-        return ((1 - SEARCH_BM25_SHARE) * text + SEARCH_BM25_SHARE * bm25).astype(np.float32)
+        bm25 = index.bm25.scores(q.need_text, index.size)[s.rows]
+        unused = np.zeros(len(s.rows), dtype=np.float32)
+        return ComplementarityParts(True, None, False, unused, unused.astype(np.bool_), bm25=bm25)
     # What the candidate gives that the requester lacks: principal (first-listed) needs weigh most.
     needs = [n for n in r.cooperation.needs if n.kind in kinds]
     want = np.zeros(len(kinds), dtype=np.float32)
     for n, w in zip(needs, order_weights(len(needs)), strict=True):
         want[kinds[n.kind]] = max(want[kinds[n.kind]], w)
     has_lacks = emb is not None and bool(np.any(emb[2]))
-    text_in = _cos(index, rows, 1, emb[2] if emb is not None else None)
-    if want.sum() > 0:
-        kind_in = index.offer_kinds[rows] @ (want / want.sum())
-        given = KIND_SHARE * kind_in + (1 - KIND_SHARE) * text_in if has_lacks else kind_in
-    else:
-        given = text_in
+    kind_in = s.matvec(index.offer_kinds, want / want.sum()) if want.sum() > 0 else None
     # What the requester gives that the candidate lacks.
     offered = np.zeros(len(kinds), dtype=np.float32)
     for o in r.cooperation.offers:
         if o.kind in kinds:
             offered[kinds[o.kind]] = 1.0
-    kind_out = index.need_kinds[rows] @ offered
-    text_out = _cos(index, rows, 2, emb[1] if emb is not None else None)
-    received = np.where(index.has_needs[rows], KIND_SHARE * kind_out + (1 - KIND_SHARE) * text_out, text_out)
+    kind_out = s.matvec(index.need_kinds, offered)
+    return ComplementarityParts(False, kind_in, has_lacks, kind_out, index.has_needs[s.rows])
+
+
+def complementarity(p: ComplementarityParts, text_in: F32, text_out: F32) -> F32:
+    """``text_in``: the candidate's offers against the requester's lacks; ``text_out``: the reverse."""
+    if p.search:
+        assert p.bm25 is not None
+        return ((1 - SEARCH_BM25_SHARE) * text_in + SEARCH_BM25_SHARE * p.bm25).astype(np.float32)
+    if p.kind_in is not None:
+        given = KIND_SHARE * p.kind_in + (1 - KIND_SHARE) * text_in if p.has_lacks else p.kind_in
+    else:
+        given = text_in
+    received = np.where(p.has_needs, KIND_SHARE * p.kind_out + (1 - KIND_SHARE) * text_out, text_out)
     received = np.maximum(received, REVERSE_FLOOR)
-    total = given + received
-    return np.where(total > 0, 2 * given * received / np.where(total > 0, total, 1), 0).astype(np.float32)
+    # Harmonic mean; the floor keeps the denominator positive.
+    return (2 * given * received / (given + received)).astype(np.float32, copy=False)
 
 
-def objective_fit(index: CandidateIndex, rows: npt.NDArray[np.int64], q: CandidateQuery) -> F32:
-    r = q.requester
+def objective_parts(s: Scorer) -> npt.NDArray[np.floating] | None:  # type: ignore[type-arg]
+    """Program areas and indicators (None for a free-text need: text only)."""
+    index, r = s.index, s.q.requester
+    if s.q.need_text is not None:
+        return None
     v = index.vocab
-    text = _cos(index, rows, 0, q.embeddings[0] if q.embeddings is not None else None)
-    if q.need_text is not None:
-        return text
-    # Program areas: full credit for the same code, half for another code of the same category.
-    per_area = []
+    n = len(s.rows)
+    # Program areas: full credit for the same code, half for another code of the same category. As
+    # the category column is set whenever a program of it is, max(exact, ½ category) is
+    # ½ category + ½ exact: one product per matrix instead of a pass per code.
+    per_category = np.zeros(len(v["categories"]), dtype=np.float32)
+    per_program = np.zeros(len(v["programs"]), dtype=np.float32)
     for code in r.purpose.program_areas:
-        cat = taxonomy().program_area_category(code)
-        exact = index.programs[rows, v["programs"].col[code]] if code in v["programs"].col else 0.0
-        same_cat = index.categories[rows, v["categories"].col[cat]] if cat in v["categories"].col else 0.0
         if code in v["categories"].col:  # a category code: any program in it counts fully
-            exact = same_cat
-        per_area.append(np.maximum(exact, 0.5 * same_cat))
-    areas = np.mean(per_area, axis=0) if per_area else np.zeros(len(rows), dtype=np.float32)
+            per_category[v["categories"].col[code]] += 1.0
+            continue
+        cat = taxonomy().program_area_category(code)
+        if cat in v["categories"].col:
+            per_category[v["categories"].col[cat]] += 0.5
+        if code in v["programs"].col:
+            per_program[v["programs"].col[code]] += 0.5
+    count = len(r.purpose.program_areas)
+    if count:
+        areas = (s.matvec(index.categories, per_category) + s.matvec(index.programs, per_program)) / count
+    else:
+        areas = np.zeros(n, dtype=np.float32)
     wanted = [v["indicators"].col[c] for c in r.purpose.social_indicators if c in v["indicators"].col]
-    indicators = index.indicators[rows][:, wanted].mean(axis=1) if wanted else np.zeros(len(rows))
-    return (0.4 * areas + 0.2 * indicators + 0.4 * text).astype(np.float32)
+    indicators = s.count_of(index.indicators, wanted) / len(wanted) if wanted else np.zeros(n)
+    return 0.4 * areas + 0.2 * indicators  # type: ignore[no-any-return]
 
 
-def territory(index: CandidateIndex, rows: npt.NDArray[np.int64], q: CandidateQuery) -> F32:
+def objective_fit(base: npt.NDArray[np.floating] | None, text: F32) -> F32:  # type: ignore[type-arg]
+    if base is None:
+        return text
+    return (base + 0.4 * text).astype(np.float32)
+
+
+def territory(s: Scorer) -> F32:
+    index, q = s.index, s.q
     r = q.requester
     if q.target_places:
         targets = q.target_places
@@ -160,31 +253,31 @@ def territory(index: CandidateIndex, rows: npt.NDArray[np.int64], q: CandidateQu
         targets = r.places() | r.wanted_places()
     subdivisions = {c for c in targets if "-" in c}
     countries = {c for c in targets if "-" not in c} | {c.split("-")[0] for c in subdivisions}
-    at_sub = index.rows_with("places", subdivisions)[rows]
-    at_country = index.rows_with("places", countries)[rows]
+    at_sub = s.mask("places", subdivisions)
+    at_country = s.mask("places", countries)
     value = np.where(at_sub, 1.0, np.where(at_country, 0.5, 0.0)).astype(np.float32)
     coords = r.where.coordinates
     if coords is not None and not q.target_places:
-        km = haversine_km(coords.lat, coords.lon, index.lat[rows], index.lon[rows])
+        km = haversine_km(coords.lat, coords.lon, index.lat[s.rows], index.lon[s.rows])
         near = np.nan_to_num(np.clip(1 - km / 300.0, 0, 1), nan=0.0)
         value = np.maximum(value, near.astype(np.float32))
     return value
 
 
-def populations_methods(index: CandidateIndex, rows: npt.NDArray[np.int64], q: CandidateQuery) -> F32:
-    r = q.requester
+def populations_methods(s: Scorer) -> F32:
+    index, r = s.index, s.q.requester
     cols = [
         index.vocab["populations"].col[c]
         for c in r.purpose.target_populations
         if c in index.vocab["populations"].col
     ]
-    pops = index.populations[rows][:, cols].mean(axis=1) if cols else None
+    pops = s.count_of(index.populations, cols) / len(cols) if cols else None
     methods_wanted = {norm_method(m) for m in r.purpose.working_methods}
     methods = None
     if methods_wanted:
-        hits = np.zeros(len(rows), dtype=np.float32)
+        hits = np.zeros(len(s.rows), dtype=np.float32)
         for m in methods_wanted:
-            hits += index.rows_with("methods", {m})[rows]
+            hits += s.mask("methods", {m})
         methods = hits / len(methods_wanted)
     if pops is not None and methods is not None:
         return (0.7 * pops + 0.3 * methods).astype(np.float32)
@@ -192,52 +285,59 @@ def populations_methods(index: CandidateIndex, rows: npt.NDArray[np.int64], q: C
         return pops.astype(np.float32)
     if methods is not None:
         return methods.astype(np.float32)
-    return np.zeros(len(rows), dtype=np.float32)
+    return np.zeros(len(s.rows), dtype=np.float32)
 
 
-def language(index: CandidateIndex, rows: npt.NDArray[np.int64], q: CandidateQuery) -> F32:
-    langs = q.requester.where.languages
+def language(s: Scorer) -> F32:
+    langs = s.q.requester.where.languages
     if not langs:
-        return np.zeros(len(rows), dtype=np.float32)
-    return index.rows_with("languages", langs)[rows].astype(np.float32)
+        return np.zeros(len(s.rows), dtype=np.float32)
+    return s.mask("languages", langs).astype(np.float32)
 
 
-def sector_diversity(index: CandidateIndex, rows: npt.NDArray[np.int64], q: CandidateQuery) -> F32:
-    present = {SECTORS.index(s) for s in q.coalition_sectors}
+def sector_diversity(s: Scorer) -> F32:
+    present = [SECTORS.index(c) for c in s.q.coalition_sectors]
     if not present:
-        return np.zeros(len(rows), dtype=np.float32)
-    return (~np.isin(index.sector[rows], list(present))).astype(np.float32)
+        return np.zeros(len(s.rows), dtype=np.float32)
+    missing = np.ones(len(SECTORS), dtype=np.float32)
+    missing[present] = 0.0
+    return missing[s.index.sector[s.rows]]
 
 
-def legitimacy_fit(index: CandidateIndex, rows: npt.NDArray[np.int64], q: CandidateQuery) -> F32:
+def legitimacy_fit(s: Scorer) -> F32:
+    index = s.index
     cols = [
         index.vocab["legitimacy"].col[c]
-        for c in q.requester.cooperation.legitimacy_sought
+        for c in s.q.requester.cooperation.legitimacy_sought
         if c in index.vocab["legitimacy"].col
     ]
     if not cols:
-        return np.zeros(len(rows), dtype=np.float32)
-    return index.lend[rows][:, cols].mean(axis=1).astype(np.float32)
+        return np.zeros(len(s.rows), dtype=np.float32)
+    return (s.count_of(index.lend, cols) / len(cols)).astype(np.float32)
 
 
-def trust(index: CandidateIndex, rows: npt.NDArray[np.int64], q: CandidateQuery) -> F32:
+def trust(s: Scorer) -> F32:
+    index, rows = s.index, s.rows
     conf = index.band_conf[rows]
     band = index.band_score[rows] * conf + 0.5 * (1 - conf)  # unknown or unverified: neutral
-    shared = np.zeros(len(rows), dtype=np.float32)
+    # Partnership is symmetric: the candidates sharing a partner with the requester are the partners
+    # of the requester's partners (no pass over the candidates).
     mine: set[str] = set()
-    for org in q.requester_ids:
+    for org in s.q.requester_ids:
         mine |= index.partners.get(org, set())
-    if mine:
-        for i, row in enumerate(rows):
-            if index.partners.get(index.ids[row], set()) & mine:
-                shared[i] = 1.0
+    shared_rows = np.zeros(index.size, dtype=np.float32)
+    for partner in mine:
+        for org in index.partners.get(partner, ()):
+            row = index.row_of.get(org)
+            if row is not None:
+                shared_rows[row] = 1.0
+    shared = shared_rows[rows]
     return (0.5 * band + 0.3 * index.track[rows] + 0.2 * shared).astype(np.float32)
 
 
 CandidateQuery = RankQuery
-FEATURE_FUNCTIONS = {
-    "complementarity": complementarity,
-    "objective_fit": objective_fit,
+# Features that read no text: computed once over every candidate.
+PLAIN_FEATURES = {
     "territory": territory,
     "populations_methods": populations_methods,
     "language": language,
@@ -245,6 +345,8 @@ FEATURE_FUNCTIONS = {
     "legitimacy_fit": legitimacy_fit,
     "trust": trust,
 }
+TEXT_FEATURES = ("complementarity", "objective_fit")
+BOUND_SLACK = 1e-5  # float32 rounding in the bounds: keep rows this close to the threshold
 
 
 STAGE_MIN_KEPT = 1_000
@@ -258,11 +360,19 @@ def candidate_stage(
     category (1 point each; free text: a BM25 hit counts 2), keeping those with 3 points or more —
     or 2 when that leaves fewer than ``STAGE_MIN_KEPT``. Recall against exact scoring: ``bench/``."""
     r = q.requester
+    n = index.size
     hits = np.zeros(len(rows), dtype=np.int8)
     kinds = index.vocab["kinds"].col
-    wanted = [kinds[n.kind] for n in r.cooperation.needs if n.kind in kinds]
+
+    def any_of(matrix: F32, cols: list[int]) -> npt.NDArray[np.bool_]:
+        # One product over the contiguous 0/1 columns (no gather of every row's columns).
+        pick = np.zeros(matrix.shape[1], dtype=np.float32)
+        pick[cols] = 1.0
+        return (matrix[:n] @ pick)[rows] > 0
+
+    wanted = [kinds[need.kind] for need in r.cooperation.needs if need.kind in kinds]
     if wanted:
-        hits += 2 * index.offer_kinds[rows][:, wanted].any(axis=1)
+        hits += 2 * any_of(index.offer_kinds, wanted)
     places = q.target_places or (r.places() | r.wanted_places())
     subdivisions = {p for p in places if "-" in p}
     hits += index.rows_with("places", subdivisions or places)[rows]
@@ -271,7 +381,7 @@ def candidate_stage(
         cats[c] for c in {taxonomy().program_area_category(a) for a in r.purpose.program_areas} if c in cats
     ]
     if wanted_cats:
-        hits += index.categories[rows][:, wanted_cats].any(axis=1)
+        hits += any_of(index.categories, wanted_cats)
     if q.need_text is not None:
         hits += 2 * (index.bm25.scores(q.need_text, index.size)[rows] > 0)
     kept = rows[hits >= 3]
@@ -282,29 +392,115 @@ def coalition_sectors_of(profiles: list[Profile]) -> set[str]:
     return {SECTOR_OF_ACTOR.get(p.identity.actor_type, "civil") for p in profiles}
 
 
+def _unit(values: F32) -> F32:
+    return np.clip(values, 0.0, 1.0).astype(np.float32, copy=False)
+
+
 def rank(index: CandidateIndex, q: RankQuery, weights: dict[str, float], depth: int | None = None) -> Ranked:
-    """Every candidate left by the filters, best first; only the first ``depth`` are fully ordered
-    (the page and the diversity window need no more), the rest follow in no particular order."""
+    """The best candidates left by the filters, in order: all of them, or (``depth``) only as many
+    as the page and the diversity window need; ``total`` counts every candidate."""
     rows = np.flatnonzero(candidate_mask(index, q)).astype(np.int64)
     if len(rows) > index.exact_limit:
         rows = candidate_stage(index, q, rows)
-    values = {}
-    scores = np.zeros(len(rows), dtype=np.float32)
+    total = len(rows)
+    wanted = total if depth is None else min(total, max(depth, DIVERSITY_TOP if q.diversity else 0))
+    s = Scorer(index, rows, q)
+    w = {name: weights.get(name, 0.0) for name in FEATURES}
+    plain = {
+        name: _unit(fn(s)) if w[name] > 0 else np.zeros(total, dtype=np.float32)
+        for name, fn in PLAIN_FEATURES.items()
+    }
+    comp = complementarity_parts(s) if w["complementarity"] > 0 else None
+    obj = objective_parts(s) if w["objective_fit"] > 0 else None
+    # Slots whose similarity counts: a query vector, and a feature of positive weight reading it.
+    slots = [
+        slot
+        for slot, feature in ((0, "objective_fit"), (1, "complementarity"), (2, "complementarity"))
+        if w[feature] > 0 and s.query_vector(slot) is not None
+    ]
+    # Text similarities known so far (exact, over the current rows); the rest bounded.
+    known: dict[int, F32] = {}
+    base: F32 | None = None
+
+    def bound(texts: list[F32]) -> F32:
+        assert base is not None
+        out = base.copy()
+        if comp is not None:
+            out += np.float32(w["complementarity"]) * _unit(complementarity(comp, texts[1], texts[2]))
+        if w["objective_fit"] > 0:
+            out += np.float32(w["objective_fit"]) * _unit(objective_fit(obj, texts[0]))
+        return out
+
+    pending = list(slots)
+    if pending and 0 < wanted < total:
+        base = np.zeros(total, dtype=np.float32)
+        for name, column in plain.items():
+            base += np.float32(w[name]) * column
+    while pending and 0 < wanted < len(s.rows):
+        n = len(s.rows)
+        zero = np.zeros(n, dtype=np.float32)
+        lows = [known.get(slot, zero) for slot in range(3)]
+        highs = [known[slot] if slot in known else s.text_bound(slot) for slot in range(3)]
+        low, high = bound(lows), bound(highs)
+        threshold = np.partition(low, n - wanted)[n - wanted]  # the wanted-th best low bound
+        keep = np.flatnonzero(high >= threshold - BOUND_SLACK)
+        if len(keep) < n:
+            s.subset(keep)
+            assert base is not None
+            base = base[keep]
+            plain = {name: column[keep] for name, column in plain.items()}
+            comp = comp.subset(keep) if comp is not None else None
+            obj = obj[keep] if obj is not None else None
+            known = {slot: column[keep] for slot, column in known.items()}
+            highs = [column[keep] for column in highs]
+            lows = [column[keep] for column in lows]
+            high = high[keep]
+        if len(pending) > 1 and not known:
+            # Slots in the order of the uncertainty they leave on the rows kept (decided once).
+            total_high = float(high.sum())
+            gaps = {}
+            for slot in pending:
+                tighter = [lows[i] if i == slot else highs[i] for i in range(3)]
+                gaps[slot] = total_high - float(bound(tighter).sum())
+            pending.sort(key=lambda k: -gaps[k])
+        slot = pending.pop(0)
+        known[slot] = s.text(slot)
+    n = len(s.rows)
+    texts = [
+        known[slot] if slot in known else s.text(slot) if slot in slots else np.zeros(n, dtype=np.float32)
+        for slot in range(3)
+    ]
+    values: dict[str, F32] = {}
+    scores = np.zeros(n, dtype=np.float32)
     for name in FEATURES:
-        w = weights.get(name, 0.0)
-        if w <= 0:
-            values[name] = np.zeros(len(rows), dtype=np.float32)
+        if w[name] <= 0:
+            values[name] = np.zeros(n, dtype=np.float32)
             continue
-        values[name] = np.clip(FEATURE_FUNCTIONS[name](index, rows, q), 0.0, 1.0).astype(np.float32)
-        scores += np.float32(w) * values[name]
-    # Stable order: score descending, then organization id, so pages do not shuffle between calls.
-    head = np.arange(len(rows))
-    if depth is not None and len(rows) > depth + DIVERSITY_TOP:
-        head = np.argpartition(-scores, depth + DIVERSITY_TOP)[: depth + DIVERSITY_TOP]
-    order = head[np.lexsort((index.tiebreak[rows[head]], -scores[head]))]
-    if len(head) < len(rows):
-        rest = np.setdiff1d(np.arange(len(rows)), head, assume_unique=True)
-        order = np.concatenate([order, rest])
+        if name == "complementarity":
+            assert comp is not None
+            values[name] = _unit(complementarity(comp, texts[1], texts[2]))
+        elif name == "objective_fit":
+            values[name] = _unit(objective_fit(obj, texts[0]))
+        else:
+            values[name] = plain[name]
+        scores += np.float32(w[name]) * values[name]
+    order = top_order(scores, index.tiebreak[s.rows], wanted)
     if q.diversity and len(order) > 1:
-        order = mmr_order(index, rows, scores, order, top=DIVERSITY_TOP)
-    return Ranked(rows=rows[order], values={k: v[order] for k, v in values.items()}, scores=scores[order])
+        order = mmr_order(index, s.rows, scores, order, top=DIVERSITY_TOP)
+    return Ranked(
+        rows=s.rows[order], values={k: v[order] for k, v in values.items()}, scores=scores[order], total=total
+    )
+
+
+def top_order(scores: F32, tiebreak: npt.NDArray[np.float64], k: int) -> npt.NDArray[np.int64]:
+    """The ``k`` best positions by score descending, then tie-break (the organization id's hash), so
+    pages do not shuffle between calls and every worker orders ties alike."""
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    if k < len(scores):
+        kth = np.partition(scores, len(scores) - k)[len(scores) - k]
+        head = np.flatnonzero(scores >= kth)  # ties at the k-th score all compete on the tie-break
+    else:
+        head = np.arange(len(scores))
+    order = head[np.lexsort((tiebreak[head], -scores[head]))]
+    return order[:k].astype(np.int64)

@@ -25,6 +25,9 @@ class EmbeddingQueue:
         self._pending: dict[str, str] = {}  # organization id → texts hash to embed
         self._lock = threading.Lock()
         self._wake = threading.Event()
+        # Vectors computed before the snapshot had the row (its consumer runs apart from the
+        # worker's): stored once the row is there, never embedded again.
+        self._unstored: dict[str, tuple[str, bytes]] = {}
         self._task: asyncio.Task[None] | None = None
         self.embedded = 0
 
@@ -51,6 +54,9 @@ class EmbeddingQueue:
         while True:
             await asyncio.to_thread(self._wake.wait, 0.5)
             self._wake.clear()
+            if self._unstored:
+                with contextlib.suppress(Exception):
+                    await asyncio.to_thread(self.store_unstored)
             while self._pending:
                 try:
                     await asyncio.to_thread(self.run_once)
@@ -85,7 +91,9 @@ class EmbeddingQueue:
             vectors = self.embedder.embed(flat).reshape(len(todo), 3, -1)
             with self.db.session() as session:
                 for (org, texts_hash, _), v in zip(todo, vectors, strict=True):
-                    repository.store_embeddings(session, org, texts_hash, v.astype(np.float32).tobytes())
+                    blob = v.astype(np.float32).tobytes()
+                    if repository.store_embeddings(session, org, texts_hash, blob) is None:
+                        self._unstored[org] = (texts_hash, blob)
             for (org, texts_hash, _), v in zip(todo, vectors, strict=True):
                 self.engine.set_embeddings(org, texts_hash, v)
             self.embedded += len(todo)
@@ -94,3 +102,14 @@ class EmbeddingQueue:
                 if self._pending.get(org) == texts_hash:
                     del self._pending[org]
         return len(todo)
+
+    def store_unstored(self) -> int:
+        """Store the vectors whose snapshot row has arrived since. Returns how many were stored."""
+        stored = 0
+        with self.db.session() as session:
+            for org, (texts_hash, blob) in list(self._unstored.items()):
+                outcome = repository.store_embeddings(session, org, texts_hash, blob)
+                if outcome is not None:  # stored, or the texts changed (the newer ones are queued)
+                    del self._unstored[org]
+                    stored += bool(outcome)
+        return stored

@@ -21,6 +21,7 @@ from tejido_common.logging import get_logger
 from tejido_common.natsauth import inbox_prefix
 from tejido_matching.candidates import repository
 from tejido_matching.candidates.handlers import DUEDILIGENCE_SUBJECTS, REGISTRY_SUBJECTS
+from tejido_matching.kit.blas import limit_blas_threads
 from tejido_matching.ranking.engine import MatchingEngine
 from tejido_matching.ranking.weights import resolve_weights
 from tejido_matching.settings import MatchingSettings
@@ -38,6 +39,7 @@ class MatchingWorker:
         self.settings = settings
         self.db = db
         self.name = name
+        limit_blas_threads(settings.blas_threads)
         embedder = shared_embedder() if settings.embeddings_enabled else None
         self.engine = MatchingEngine(resolve_weights(settings.weights), embedder)
         self.engine.index.exact_limit = settings.exact_limit
