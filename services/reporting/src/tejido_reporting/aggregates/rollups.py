@@ -16,7 +16,7 @@ from sqlalchemy import and_, bindparam, delete, or_, select
 from sqlmodel import Session, col
 
 from tejido_reporting.aggregates.models import PlaceRollupRow, RollupRow
-from tejido_reporting.kit.sql import insert_for
+from tejido_reporting.kit.sql import upsert_many
 from tejido_reporting.observations.models import ObservationRow
 
 # (indicator, organization, alliance, country, subdivision, municipality, month, currency)
@@ -36,6 +36,17 @@ BASE_COLUMNS = (
     "month",
     "currency",
 )
+# (name, kind) of the rows the bulk upserts write, in tuple order
+ROLLUP_COLUMNS = (
+    *((name, "int" if name == "month" else "text") for name in BASE_COLUMNS),
+    ("dimension", "text"), ("category", "text"), ("num", "float"), ("den", "float"), ("n", "int"),
+    ("as_of", "int"), ("obs_id", "text"),
+)  # fmt: skip
+ROLLUP_KEY = (*BASE_COLUMNS, "dimension", "category")
+PLACE_ROLLUP_COLUMNS = (
+    *((name, "int" if name == "month" else "text") for name in PLACE_COLUMNS),
+    ("num", "float"), ("den", "float"), ("n", "int"),
+)  # fmt: skip
 
 
 class Measured(Protocol):
@@ -116,29 +127,17 @@ class RollupWriter:
     def flush(self, session: Session) -> None:
         if self.flows:
             rows = [
-                {
-                    **dict(zip(BASE_COLUMNS, key, strict=True)),
-                    "dimension": dim,
-                    "category": cat,
-                    "num": acc[0],
-                    "den": acc[1],
-                    "n": int(acc[2]),
-                    "as_of": 0,
-                    "obs_id": "",
-                }
+                (*key, dim, cat, acc[0], acc[1], int(acc[2]), 0, "")
                 for (key, dim, cat), acc in sorted(self.flows.items(), key=_order)
             ]
-            stmt = insert_for(session, ROLLUP)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=list(ROLLUP.primary_key.columns.keys()),
-                set_={
-                    "num": ROLLUP.c.num + stmt.excluded.num,
-                    "den": ROLLUP.c.den + stmt.excluded.den,
-                    "n": ROLLUP.c.n + stmt.excluded.n,
-                },
+            upsert_many(
+                session,
+                "rollups",
+                ROLLUP_COLUMNS,
+                rows,
+                ROLLUP_KEY,
+                "num = t.num + excluded.num, den = t.den + excluded.den, n = t.n + excluded.n",
             )
-            for start in range(0, len(rows), 2000):
-                session.execute(stmt, rows[start : start + 2000])
             self._flush_places(session)
         if self.stock_upserts:
             self._upsert_stocks(session)
@@ -151,25 +150,22 @@ class RollupWriter:
         for (key, dim, cat), acc in self.flows.items():
             # key: indicator, organization, alliance, country, subdivision, municipality, month, currency
             place = (key[0], dim, cat, key[6], key[3], key[4], key[5], key[7])
-            total = by_place.setdefault(place, [0.0, 0.0, 0])
-            total[0] += acc[0]
-            total[1] += acc[1]
-            total[2] += acc[2]
-        rows = [
-            {**dict(zip(PLACE_COLUMNS, place, strict=True)), "num": t[0], "den": t[1], "n": int(t[2])}
-            for place, t in sorted(by_place.items())
-        ]
-        stmt = insert_for(session, PLACES)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(PLACES.primary_key.columns.keys()),
-            set_={
-                "num": PLACES.c.num + stmt.excluded.num,
-                "den": PLACES.c.den + stmt.excluded.den,
-                "n": PLACES.c.n + stmt.excluded.n,
-            },
+            total = by_place.get(place)
+            if total is None:
+                by_place[place] = [acc[0], acc[1], acc[2]]
+            else:
+                total[0] += acc[0]
+                total[1] += acc[1]
+                total[2] += acc[2]
+        rows = [(*place, t[0], t[1], int(t[2])) for place, t in sorted(by_place.items())]
+        upsert_many(
+            session,
+            "rollups_by_place",
+            PLACE_ROLLUP_COLUMNS,
+            rows,
+            PLACE_COLUMNS,
+            "num = t.num + excluded.num, den = t.den + excluded.den, n = t.n + excluded.n",
         )
-        for start in range(0, len(rows), 2000):
-            session.execute(stmt, rows[start : start + 2000])
 
     def _upsert_stocks(self, session: Session) -> None:
         # Several values of one key in a batch: keep the latest before writing.
@@ -180,24 +176,19 @@ class RollupWriter:
             if held is None or (row["as_of"], row["obs_id"]) > (held["as_of"], held["obs_id"]):
                 latest[k] = row
         disaggregated = [row for row in latest.values() if row["_disaggregated"]]
-        rows = [{k: v for k, v in row.items() if k != "_disaggregated"} for _, row in sorted(latest.items())]
-        stmt = insert_for(session, ROLLUP)
-        newer = or_(
-            stmt.excluded.as_of > ROLLUP.c.as_of,
-            and_(stmt.excluded.as_of == ROLLUP.c.as_of, stmt.excluded.obs_id > ROLLUP.c.obs_id),
+        rows = [
+            (*k, "", "", row["num"], row["den"], row["n"], row["as_of"], row["obs_id"])
+            for k, row in sorted(latest.items())
+        ]
+        upsert_many(
+            session,
+            "rollups",
+            ROLLUP_COLUMNS,
+            rows,
+            ROLLUP_KEY,
+            "num = excluded.num, den = excluded.den, as_of = excluded.as_of, obs_id = excluded.obs_id",
+            where="excluded.as_of > t.as_of OR (excluded.as_of = t.as_of AND excluded.obs_id > t.obs_id)",
         )
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(ROLLUP.primary_key.columns.keys()),
-            set_={
-                "num": stmt.excluded.num,
-                "den": stmt.excluded.den,
-                "as_of": stmt.excluded.as_of,
-                "obs_id": stmt.excluded.obs_id,
-            },
-            where=newer,
-        )
-        for start in range(0, len(rows), 2000):
-            session.execute(stmt, rows[start : start + 2000])
         if disaggregated:
             # Parts of an older stock value of the same month no longer apply once a newer total exists.
             stale = delete(ROLLUP).where(
