@@ -22,7 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tejido_common.db import Database
 from tejido_common.problems import NotFound
-from tejido_reporting.aggregates.models import PlaceRollupRow, RollupRow
+from tejido_reporting.aggregates.models import PlaceRollupRow, RollupRow, StockPlaceRollupRow
 from tejido_reporting.aggregates.schemas import Aggregate, AggregateRow
 from tejido_reporting.indicators.repository import IndicatorRepository
 from tejido_reporting.indicators.schemas import IndicatorDefinition
@@ -34,6 +34,7 @@ from tejido_reporting.network.repository import NetworkRepository
 
 ROLLUPS = RollupRow.__table__  # type: ignore[attr-defined]
 PLACES = PlaceRollupRow.__table__  # type: ignore[attr-defined]
+STOCK_PLACES = StockPlaceRollupRow.__table__  # type: ignore[attr-defined]
 R = ROLLUPS
 GROUPS = (
     "period",
@@ -120,8 +121,7 @@ class Aggregator:
             raise invalid("convert_to", f"{q.indicator} is not a money indicator")
         if q.currency and not definition.money:
             raise invalid("currency", f"{q.indicator} is not a money indicator")
-        rows = self._rows(q, definition, dim, cat, level, q.group_by)
-        totals = self._rows(q, definition, dim, cat, level, ())
+        rows, totals = self._rows_and_totals(q, definition, dim, cat, level)
         return Aggregate(
             indicator=q.indicator,
             indicator_version=version,
@@ -150,13 +150,13 @@ class Aggregator:
         return dim, cat or None
 
     def _conditions(
-        self, q: AggregateQuery, dim: str, cat: str | None, table: Any = ROLLUPS
+        self, q: AggregateQuery, dim: str, cat: str | None, table: Any = ROLLUPS, *, months: bool = True
     ) -> list[ColumnElement[bool]]:
         c = table.c
         conds: list[ColumnElement[bool]] = [c.indicator_code == q.indicator, c.dimension == dim]
         if cat is not None:
             conds.append(c.category == cat)
-        if q.months is not None:
+        if months and q.months is not None:
             conds += [c.month >= q.months.first, c.month <= q.months.last]
         if q.territory is not None:
             conds.append(c.country == q.territory.country)
@@ -191,13 +191,20 @@ class Aggregator:
 
     @staticmethod
     def _keys(
-        group_by: Sequence[str], level: str, granularity: Granularity, money: bool, convert: bool, source: Any
+        group_by: Sequence[str],
+        level: str,
+        granularity: Granularity,
+        money: bool,
+        convert: bool,
+        source: Any,
+        period: Any = None,
     ) -> list[tuple[str, Any]]:
-        """(name, expression) of each grouping column over ``source`` (the rollups or a subquery)."""
+        """(name, expression) of each grouping column over ``source`` (the rollups or a subquery);
+        ``period``: the period column when the source is already bucketed."""
         cols: list[tuple[str, Any]] = []
         for g in group_by:
             if g == "period":
-                cols.append(("period", _bucket_expr(granularity, source)))
+                cols.append(("period", period if period is not None else _bucket_expr(granularity, source)))
             elif g in ("territory", *LEVELS):
                 depth = LEVELS.index(level if g == "territory" else g)
                 for name in LEVELS[: depth + 1]:
@@ -215,6 +222,101 @@ class Aggregator:
                 cols.append(("_year", source.month // 100))
         return cols
 
+    @staticmethod
+    def _by_place(q: AggregateQuery, group_by: Sequence[str]) -> bool:
+        """Nothing in the question needs the organization or alliance of a row: the per-place rollups
+        (summed over organizations when the observations arrived) answer it."""
+        return not (
+            q.organization_ids
+            or q.alliance_ids
+            or q.program_areas
+            or q.families
+            or "organization" in group_by
+            or "alliance" in group_by
+        )
+
+    @staticmethod
+    def _stock_grain(q: AggregateQuery, group_by: Sequence[str]) -> tuple[str, int, int] | None:
+        """The bucketed stock rollups that answer this question: (grain, first and last bucket), or
+        None when the month range cuts a bucket (then the rows are ranked at query time)."""
+        if q.convert_to:
+            return None  # converting needs each value's year, which an all-time bucket does not keep
+        if "period" not in group_by:
+            return ("all", 0, 0) if q.months is None else None
+        grain: Granularity = q.period
+        if q.months is None:
+            return grain, 0, 99_999_999
+        first, last = q.months.first, q.months.last
+        if grain == "month":
+            return grain, first, last
+        if grain == "year":
+            return (grain, first // 100, last // 100) if first % 100 == 1 and last % 100 == 12 else None
+        if (first % 100) % 3 != 1 or (last % 100) % 3 != 0:
+            return None
+        return grain, (first // 100) * 10 + (first % 100 + 2) // 3, (last // 100) * 10 + (last % 100) // 3
+
+    def _merged(
+        self,
+        q: AggregateQuery,
+        definition: IndicatorDefinition,
+        dim: str,
+        cat: str | None,
+        level: str,
+        group_by: Sequence[str],
+    ) -> tuple[int, dict[tuple[Any, ...], list[float]], dict[tuple[Any, ...], str | None]]:
+        """(width of the group key, num/den/n per group, currency per group)."""
+        money = definition.money
+        by_place = self._by_place(q, group_by)
+        stock_grain = (
+            self._stock_grain(q, group_by) if by_place and definition.value_type == "latest" else None
+        )
+        with self.db.read_session() as session:
+            if stock_grain is not None:
+                grain, first, last = stock_grain
+                t = STOCK_PLACES.c
+                keys = self._keys(group_by, level, q.period, money, False, t, period=t.bucket)
+                conds = self._conditions(q, dim, cat, STOCK_PLACES, months=False)
+                conds += [t.grain == grain, t.bucket >= first, t.bucket <= last]
+                stmt: Select[Any] = (
+                    select(*[c.label(n) for n, c in keys], func.sum(t.num), func.sum(t.den), func.sum(t.n))
+                    .where(*conds)
+                    .group_by(*[c for _, c in keys])
+                )
+            else:
+                table = PLACES if by_place and definition.value_type != "latest" else ROLLUPS
+
+                def keys_over(source: Any) -> list[tuple[str, Any]]:
+                    return self._keys(group_by, level, q.period, money, bool(q.convert_to), source)
+
+                keys = keys_over(table.c)
+                conds = self._conditions(q, dim, cat, table)
+                if table is ROLLUPS:
+                    conds += self._facet_conditions(NetworkRepository(session), q)
+                stmt = self._statement(definition, keys_over, conds, "period" in group_by, q.period, table)
+            result = session.execute(stmt).all()
+        width = len([k for k in keys if not k[0].startswith("_")])
+        merged: dict[tuple[Any, ...], list[float]] = {}
+        currency_of: dict[tuple[Any, ...], str | None] = {}
+        for record in result:
+            num, den, n = float(record[-3] or 0.0), float(record[-2] or 0.0), int(record[-1] or 0)
+            group_key = tuple(record[:width])
+            currency: str | None = None
+            if money:
+                currency = str(record[width])
+                if q.convert_to:
+                    rate = self._rate(int(record[width + 1]), currency, q.convert_to)
+                    num, currency = num * rate, q.convert_to
+                group_key = (*group_key, currency)
+            acc = merged.get(group_key)
+            if acc is None:
+                merged[group_key] = [num, den, n]
+            else:
+                acc[0] += num
+                acc[1] += den
+                acc[2] += n
+            currency_of[group_key] = currency
+        return width, merged, currency_of
+
     def _rows(
         self,
         q: AggregateQuery,
@@ -224,60 +326,64 @@ class Aggregator:
         level: str,
         group_by: Sequence[str],
     ) -> list[AggregateRow]:
-        money = definition.money
+        width, merged, currency_of = self._merged(q, definition, dim, cat, level, group_by)
+        return self._finish(q, definition, group_by, level, width, merged, currency_of)
 
-        def keys_over(source: Any) -> list[tuple[str, Any]]:
-            return self._keys(group_by, level, q.period, money, bool(q.convert_to), source)
-
-        # Flows without organization or alliance in the question read the per-place rollups.
-        by_place = definition.value_type != "latest" and not (
-            q.organization_ids
-            or q.alliance_ids
-            or q.program_areas
-            or q.families
-            or "organization" in group_by
-            or "alliance" in group_by
-        )
-        table = PLACES if by_place else ROLLUPS
-        keys = keys_over(table.c)
-        width = len([k for k in keys if not k[0].startswith("_")])
-        groups = keys[:width]
-        with self.db.read_session() as session:
-            conds = self._conditions(q, dim, cat, table)
-            if not by_place:
-                conds += self._facet_conditions(NetworkRepository(session), q)
-            stmt = self._statement(definition, keys_over, conds, "period" in group_by, q.period, table)
-            result = [tuple(r) for r in session.execute(stmt)]
-        merged: dict[tuple[Any, ...], list[float]] = {}
-        currency_of: dict[tuple[Any, ...], str | None] = {}
-        for record in result:
-            key_values = record[: len(keys)]
-            num, den, n = float(record[-3] or 0.0), float(record[-2] or 0.0), int(record[-1] or 0)
-            group_key = tuple(key_values[:width])
-            currency: str | None = None
-            if money:
-                currency = str(key_values[width])
-                if q.convert_to:
-                    rate = self._rate(int(key_values[width + 1]), currency, q.convert_to)
-                    num, currency = num * rate, q.convert_to
-                group_key = (*group_key, currency)
-            acc = merged.setdefault(group_key, [0.0, 0.0, 0.0])
+    def _rows_and_totals(
+        self,
+        q: AggregateQuery,
+        definition: IndicatorDefinition,
+        dim: str,
+        cat: str | None,
+        level: str,
+    ) -> tuple[list[AggregateRow], list[AggregateRow]]:
+        """The groups, and the whole selection. Flows add up, so the totals are the sum of the groups
+        (per currency) and need no second query; a stock's total takes the latest value over the whole
+        selection, which is not the sum of per-period latest values: it is asked for separately."""
+        width, merged, currency_of = self._merged(q, definition, dim, cat, level, q.group_by)
+        rows = self._finish(q, definition, q.group_by, level, width, merged, currency_of)
+        if definition.value_type == "latest" or not q.group_by:
+            return rows, self._rows(q, definition, dim, cat, level, ())
+        sums: dict[tuple[Any, ...], list[float]] = {}
+        currencies: dict[tuple[Any, ...], str | None] = {}
+        for group_key, (num, den, n) in merged.items():
+            currency = currency_of[group_key]
+            key = (currency,) if definition.money else ()
+            acc = sums.setdefault(key, [0.0, 0.0, 0.0])
             acc[0] += num
             acc[1] += den
             acc[2] += n
-            currency_of[group_key] = currency
-        rows = []
-        for group_key, (num, den, count) in sorted(
-            merged.items(), key=lambda kv: tuple(str(v) for v in kv[0])
-        ):
+            currencies[key] = currency
+        totals = self._finish(q, definition, (), level, 0, sums, currencies)
+        return rows, totals
+
+    def _finish(
+        self,
+        q: AggregateQuery,
+        definition: IndicatorDefinition,
+        group_by: Sequence[str],
+        level: str,
+        width: int,
+        merged: dict[tuple[Any, ...], list[float]],
+        currency_of: dict[tuple[Any, ...], str | None],
+    ) -> list[AggregateRow]:
+        names = [n for n, _ in self._keys(group_by, level, q.period, False, False, ROLLUPS.c)][:width]
+        period_at = names.index("period") if "period" in names else -1
+        labelled = []
+        for group_key, (num, den, count) in merged.items():
             n = round(count)
             if n <= 0:
                 continue  # everything here was superseded
-            labels = {}
-            for (name, _), value in zip(groups, group_key, strict=False):
-                labels[name] = _bucket_label(int(value), q.period) if name == "period" else str(value)
-            rows.append(self._row(definition, labels, num, den, n, currency_of[group_key]))
-        return rows
+            labels = [str(v) for v in group_key[:width]]
+            if period_at >= 0:
+                labels[period_at] = _bucket_label(int(group_key[period_at]), q.period)
+            labelled.append((labels, group_key, num, den, n))
+        # the order the groups always had: by the text of each key value (the currency last)
+        labelled.sort(key=lambda item: tuple(str(v) for v in item[1]))
+        return [
+            self._row(definition, dict(zip(names, labels, strict=True)), num, den, n, currency_of[key])
+            for labels, key, num, den, n in labelled
+        ]
 
     def _statement(
         self,

@@ -16,7 +16,7 @@ from sqlalchemy import and_, bindparam, delete, or_, select
 from sqlmodel import Session, col
 
 from tejido_reporting.aggregates.models import PlaceRollupRow, RollupRow
-from tejido_reporting.kit.sql import upsert_many
+from tejido_reporting.kit.sql import insert_many, upsert_many
 from tejido_reporting.observations.models import ObservationRow
 
 # (indicator, organization, alliance, country, subdivision, municipality, month, currency)
@@ -93,6 +93,8 @@ class RollupWriter:
     flows: dict[tuple[BaseKey, str, str], list[float]] = field(default_factory=dict)
     stock_upserts: list[dict[str, Any]] = field(default_factory=list)
     stock_recompute: set[BaseKey] = field(default_factory=set)
+    # (indicator, country, subdivision, municipality, month) of every stock row touched
+    stock_places: set[tuple[str, str, str, str, int]] = field(default_factory=set)
 
     def add_flow(self, key: BaseKey, value_type: str, m: Measured, sign: int) -> None:
         for dim, cat, num, den in contributions(value_type, m):
@@ -106,6 +108,7 @@ class RollupWriter:
     ) -> None:
         """``simple``: a new in-force stock value without parts and no correction — a conditional upsert
         suffices; anything else recomputes the month from the observations."""
+        self.stock_places.add((key[0], key[3], key[4], key[5], key[6]))
         if not simple:
             self.stock_recompute.add(key)
             return
@@ -143,7 +146,8 @@ class RollupWriter:
             self._upsert_stocks(session)
         for key in self.stock_recompute:
             recompute_stock(session, key)
-        self.flows, self.stock_upserts, self.stock_recompute = {}, [], set()
+        refresh_stock_places(session, self.stock_places)
+        self.flows, self.stock_upserts, self.stock_recompute, self.stock_places = {}, [], set(), set()
 
     def _flush_places(self, session: Session) -> None:
         by_place: dict[tuple[Any, ...], list[float]] = {}
@@ -257,3 +261,76 @@ def recompute_stock(session: Session, key: BaseKey) -> None:
         for dim, cat, num, den in contributions("latest", latest)
     )
     session.flush()
+
+
+TOUCHED = "stock_buckets_touched"
+TOUCHED_COLUMNS = (
+    ("indicator_code", "text"), ("grain", "text"), ("bucket", "int"), ("country", "text"),
+    ("subdivision", "text"), ("municipality", "text"), ("first_month", "int"), ("last_month", "int"),
+)  # fmt: skip
+_PLACE_BUCKET = "indicator_code, grain, bucket, country, subdivision, municipality"
+# The latest month row per organization, alliance, place, currency and category within each touched
+# bucket (ties on a day go to the later observation), summed per place: what the aggregate query did
+# over ``rollups`` at request time (aggregates/queries.py keeps that path for filtered questions).
+_REFRESH = f"""
+INSERT INTO stock_rollups_by_place (indicator_code, grain, bucket, country, subdivision, municipality,
+    currency, dimension, category, num, den, n)
+SELECT indicator_code, grain, bucket, country, subdivision, municipality, currency, dimension, category,
+    sum(num), sum(den), sum(n)
+FROM (
+    SELECT t.grain, t.bucket, r.indicator_code, r.country, r.subdivision, r.municipality, r.currency,
+        r.dimension, r.category, r.num, r.den, r.n,
+        row_number() OVER (
+            PARTITION BY t.grain, t.bucket, r.indicator_code, r.country, r.subdivision, r.municipality,
+                r.organization_id, r.alliance_id, r.currency, r.dimension, r.category
+            ORDER BY r.as_of DESC, r.obs_id DESC
+        ) AS rn
+    FROM {TOUCHED} t CROSS JOIN rollups r
+    WHERE r.indicator_code = t.indicator_code AND r.country = t.country
+        AND r.subdivision = t.subdivision AND r.municipality = t.municipality
+        AND r.month >= t.first_month AND r.month <= t.last_month AND r.obs_id <> ''
+) ranked
+WHERE rn = 1
+GROUP BY indicator_code, grain, bucket, country, subdivision, municipality, currency, dimension, category
+"""  # noqa: S608 - our own table names
+
+
+def stock_buckets(month: int) -> list[tuple[str, int, int, int]]:
+    """(grain, bucket, first month, last month) of each bucket a ``yyyymm`` month falls in."""
+    year, mon = divmod(month, 100)
+    quarter = (mon + 2) // 3
+    return [
+        ("month", month, month, month),
+        ("quarter", year * 10 + quarter, year * 100 + quarter * 3 - 2, year * 100 + quarter * 3),
+        ("year", year, year * 100 + 1, year * 100 + 12),
+        ("all", 0, 0, 999_999),
+    ]
+
+
+def refresh_stock_places(session: Session, places: set[tuple[str, str, str, str, int]]) -> None:
+    """Recompute every bucket (month, quarter, year, all time) of ``stock_rollups_by_place`` that the
+    touched stock months fall in, from the month rows of ``rollups``: three set-based statements per
+    batch, whatever its size. Recomputing (rather than adding differences) keeps the per-place rows
+    exactly what ranking the organizations' rows would give, corrections included."""
+    if not places:
+        return
+    touched = sorted(
+        {
+            (code, grain, bucket, country, subdivision, municipality, first, last)
+            for code, country, subdivision, municipality, month in places
+            for grain, bucket, first, last in stock_buckets(month)
+        }
+    )
+    connection = session.connection()
+    connection.exec_driver_sql(
+        f"CREATE TEMP TABLE IF NOT EXISTS {TOUCHED} (indicator_code VARCHAR(60), grain VARCHAR(8), "
+        "bucket INTEGER, country VARCHAR(2), subdivision VARCHAR(10), municipality VARCHAR(120), "
+        "first_month INTEGER, last_month INTEGER)"
+    )
+    connection.exec_driver_sql(f"DELETE FROM {TOUCHED}")  # noqa: S608
+    insert_many(session, TOUCHED, TOUCHED_COLUMNS, touched)
+    connection.exec_driver_sql(
+        f"DELETE FROM stock_rollups_by_place WHERE ({_PLACE_BUCKET}) IN "  # noqa: S608
+        f"(SELECT {_PLACE_BUCKET} FROM {TOUCHED})"
+    )
+    connection.exec_driver_sql(_REFRESH)

@@ -45,7 +45,9 @@ def upsert_many(
     if not rows:
         return
     names = ", ".join(name for name, _ in columns)
-    tail = f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {update}" + (f" WHERE {where}" if where else "")
+    tail = f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {update}" + (
+        f" WHERE {where}" if where else ""
+    )
     connection = session.connection()
     raw = connection.connection.driver_connection
     assert raw is not None
@@ -60,3 +62,25 @@ def upsert_many(
         for start in range(0, len(rows), 20_000):
             chunk = rows[start : start + 20_000]
             cursor.execute(sql, [list(column) for column in zip(*chunk, strict=True)])
+
+
+def insert_many(
+    session: Session, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """A plain ``INSERT`` of many rows straight to the driver (see :func:`upsert_many`)."""
+    if not rows:
+        return
+    names = ", ".join(name for name, _ in columns)
+    connection = session.connection()
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    if connection.dialect.name == "sqlite":
+        marks = ", ".join("?" for _ in columns)
+        raw.cursor().executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
+        return
+    arrays = ", ".join(f"%s::{PG_TYPES[kind]}" for _, kind in columns)
+    with raw.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})",  # noqa: S608
+            [list(column) for column in zip(*rows, strict=True)],
+        )
