@@ -20,6 +20,8 @@ from tejido_reporting.observations.models import ObservationRow
 from .conftest import World
 
 PLACES = ("MX-ZAC:Fresnillo", "MX-ZAC:Jerez", "MX-DUR:Lerdo", "MX-CHH")
+STOCKS = ("catalysts_active", "communities_reached")  # with a breakdown by sex, and without
+INDICATORS = ("houses_built", *STOCKS)
 MONTHS = [(y, m) for y in (2009, 2010) for m in range(1, 13)]
 
 
@@ -43,7 +45,7 @@ def scan(
             col(ObservationRow.indicator_code) == indicator, col(ObservationRow.in_force).is_(True)
         )
         rows = [r for r in session.scalars(stmt) if not months or months.first <= r.month <= months.last]
-    stock = indicator == "catalysts_active"
+    stock = indicator in STOCKS
 
     def amount(row: ObservationRow) -> float:
         if category is None:
@@ -115,10 +117,10 @@ def reported(world: World) -> World:
     rng = random.Random(7)
     orgs = [world.organization() for _ in range(3)]
     sent: list[dict[str, Any]] = []
-    for n in range(90):
+    for n in range(120):
         year, month = rng.choice(MONTHS)
         day = rng.randint(1, 28)
-        indicator = ("houses_built", "catalysts_active")[n % 2]
+        indicator = INDICATORS[n % 3]
         item: dict[str, Any] = {
             "organization_id": rng.choice(orgs),
             "observation_key": f"k{n}",
@@ -133,9 +135,9 @@ def reported(world: World) -> World:
         sent.append(item)
     # one observation per key and batch: the bulk path (several rows per transaction) and the
     # single path both run through the same writer
-    record_many(world, sent[:40])
-    world.observations.import_csv(csv_of(sent[40:]))
-    for item in sent[::5]:  # corrections: another value, place and month
+    record_many(world, sent[:50])
+    world.observations.import_csv(csv_of(sent[50:]))
+    for item in sent[::4]:  # corrections: another value, place and month
         year, month = rng.choice(MONTHS)
         correction = {
             **item,
@@ -148,7 +150,7 @@ def reported(world: World) -> World:
         if "parts" in item:
             correction["parts"] = parts(rng)
         world.observations.record(correction)
-    record_many(world, sent[::5])  # late replays of revision 1: kept, never counted
+    record_many(world, sent[::4])  # late replays of revision 1: kept, never counted
     return world
 
 
@@ -176,7 +178,7 @@ GRANULARITIES: tuple[Granularity | None, ...] = ("month", "quarter", "year", Non
 
 
 def test_territory_by_period_equals_a_scan_of_the_observations_in_force(reported: World) -> None:
-    for indicator in ("houses_built", "catalysts_active"):
+    for indicator in INDICATORS:
         # totals: flows add up; a stock's total is the latest ever per organization and place, summed
         whole = scan(reported, indicator, None, "subdivision")
         for level in ("municipality", "subdivision"):
@@ -197,7 +199,7 @@ def test_stock_parts_by_period_equal_a_scan(reported: World) -> None:
 def test_period_ranges_aligned_or_not_with_the_buckets(reported: World) -> None:
     for first, last in (("2009-Q2", "2010-Q1"), ("2009-02", "2009-11"), ("2010", "2010")):
         months = MonthRange(parse_period(first).first, parse_period(last).last)
-        for indicator in ("houses_built", "catalysts_active"):
+        for indicator in INDICATORS:
             for granularity in GRANULARITIES:
                 got, totals = answer(reported, indicator, granularity, "municipality", months=months)
                 close(got, scan(reported, indicator, granularity, "municipality", months=months))

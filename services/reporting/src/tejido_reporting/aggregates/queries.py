@@ -22,7 +22,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tejido_common.db import Database
 from tejido_common.problems import NotFound
-from tejido_reporting.aggregates.models import PlaceRollupRow, RollupRow, StockPlaceRollupRow
+from tejido_reporting.aggregates.models import PlaceRollupRow, RollupRow, StockRollupRow
 from tejido_reporting.aggregates.schemas import Aggregate, AggregateRow
 from tejido_reporting.indicators.repository import IndicatorRepository
 from tejido_reporting.indicators.schemas import IndicatorDefinition
@@ -34,7 +34,7 @@ from tejido_reporting.network.repository import NetworkRepository
 
 ROLLUPS = RollupRow.__table__  # type: ignore[attr-defined]
 PLACES = PlaceRollupRow.__table__  # type: ignore[attr-defined]
-STOCK_PLACES = StockPlaceRollupRow.__table__  # type: ignore[attr-defined]
+STOCKS = StockRollupRow.__table__  # type: ignore[attr-defined]
 R = ROLLUPS
 GROUPS = (
     "period",
@@ -172,7 +172,10 @@ class Aggregator:
             conds.append(c.currency == q.currency)
         return conds
 
-    def _facet_conditions(self, repo: NetworkRepository, q: AggregateQuery) -> list[ColumnElement[bool]]:
+    def _facet_conditions(
+        self, repo: NetworkRepository, q: AggregateQuery, table: Any = ROLLUPS
+    ) -> list[ColumnElement[bool]]:
+        org = table.c.organization_id
         conds: list[ColumnElement[bool]] = []
         if q.program_areas:
             categories = [c for c in q.program_areas if len(c) == 2]
@@ -182,11 +185,9 @@ class Aggregator:
                 subqueries.append(repo.organizations_with_facet("program_category", categories))
             if programs:
                 subqueries.append(repo.organizations_with_facet("program_area", programs))
-            conds.append(R.c.organization_id.in_(subqueries[0].union(*subqueries[1:])))
+            conds.append(org.in_(subqueries[0].union(*subqueries[1:])))
         if q.families:
-            conds.append(
-                R.c.organization_id.in_(repo.organizations_with_facet("social_indicator", list(q.families)))
-            )
+            conds.append(org.in_(repo.organizations_with_facet("social_indicator", list(q.families))))
         return conds
 
     @staticmethod
@@ -237,18 +238,20 @@ class Aggregator:
 
     @staticmethod
     def _stock_grain(q: AggregateQuery, group_by: Sequence[str]) -> tuple[str, int, int] | None:
-        """The bucketed stock rollups that answer this question: (grain, first and last bucket), or
-        None when the month range cuts a bucket (then the rows are ranked at query time)."""
-        if q.convert_to:
-            return None  # converting needs each value's year, which an all-time bucket does not keep
+        """Where a stock's latest values per period are kept already: ``month`` (the month rows of
+        ``rollups``) or a ``quarter``/``year``/``all`` grain of ``stock_rollups`` with its first and
+        last bucket; None when the month range cuts a bucket (then month rows are ranked at query
+        time)."""
         if "period" not in group_by:
-            return ("all", 0, 0) if q.months is None else None
+            return ("all", 0, 0) if q.months is None and not q.convert_to else None
         grain: Granularity = q.period
+        if grain == "month":
+            return "month", 0, 0
+        if q.convert_to:
+            return None  # converting needs each value's year: the month rows keep it
         if q.months is None:
             return grain, 0, 99_999_999
         first, last = q.months.first, q.months.last
-        if grain == "month":
-            return grain, first, last
         if grain == "year":
             return (grain, first // 100, last // 100) if first % 100 == 1 and last % 100 == 12 else None
         if (first % 100) % 3 != 1 or (last % 100) % 3 != 0:
@@ -266,33 +269,35 @@ class Aggregator:
     ) -> tuple[int, dict[tuple[Any, ...], list[float]], dict[tuple[Any, ...], str | None]]:
         """(width of the group key, num/den/n per group, currency per group)."""
         money = definition.money
-        by_place = self._by_place(q, group_by)
-        stock_grain = (
-            self._stock_grain(q, group_by) if by_place and definition.value_type == "latest" else None
-        )
+        convert = bool(q.convert_to)
+        stock = definition.value_type == "latest"
+        grain = self._stock_grain(q, group_by) if stock else None
         with self.db.read_session() as session:
-            if stock_grain is not None:
-                grain, first, last = stock_grain
-                t = STOCK_PLACES.c
+            stmt: Select[Any]
+            if grain is not None and grain[0] != "month":
+                # a stock per quarter, year or all time: each key's latest is kept, Σ them
+                t = STOCKS.c
                 keys = self._keys(group_by, level, q.period, money, False, t, period=t.bucket)
-                conds = self._conditions(q, dim, cat, STOCK_PLACES, months=False)
-                conds += [t.grain == grain, t.bucket >= first, t.bucket <= last]
-                stmt: Select[Any] = (
-                    select(*[c.label(n) for n, c in keys], func.sum(t.num), func.sum(t.den), func.sum(t.n))
-                    .where(*conds)
-                    .group_by(*[c for _, c in keys])
-                )
+                conds = self._conditions(q, dim, cat, STOCKS, months=False)
+                conds += [t.grain == grain[0], t.bucket >= grain[1], t.bucket <= grain[2]]
+                conds += self._facet_conditions(NetworkRepository(session), q, STOCKS)
+                stmt = self._summed(keys, conds, STOCKS)
             else:
-                table = PLACES if by_place and definition.value_type != "latest" else ROLLUPS
+                # flows without organization or alliance in the question read the per-place rollups
+                table = PLACES if not stock and self._by_place(q, group_by) else ROLLUPS
 
                 def keys_over(source: Any) -> list[tuple[str, Any]]:
-                    return self._keys(group_by, level, q.period, money, bool(q.convert_to), source)
+                    return self._keys(group_by, level, q.period, money, convert, source)
 
                 keys = keys_over(table.c)
                 conds = self._conditions(q, dim, cat, table)
                 if table is ROLLUPS:
                     conds += self._facet_conditions(NetworkRepository(session), q)
-                stmt = self._statement(definition, keys_over, conds, "period" in group_by, q.period, table)
+                if stock and grain is None:
+                    stmt = self._statement(keys_over, conds, "period" in group_by, q.period)
+                else:
+                    # flows add up; a stock's month rows already hold the latest of each month
+                    stmt = self._summed(keys, conds, table)
             result = session.execute(stmt).all()
         width = len([k for k in keys if not k[0].startswith("_")])
         merged: dict[tuple[Any, ...], list[float]] = {}
@@ -316,6 +321,15 @@ class Aggregator:
                 acc[2] += n
             currency_of[group_key] = currency
         return width, merged, currency_of
+
+    @staticmethod
+    def _summed(keys: list[tuple[str, Any]], conds: list[ColumnElement[bool]], table: Any) -> Select[Any]:
+        t = table.c
+        return (
+            select(*[c.label(n) for n, c in keys], func.sum(t.num), func.sum(t.den), func.sum(t.n))
+            .where(*conds)
+            .group_by(*[c for _, c in keys])
+        )
 
     def _rows(
         self,
@@ -385,24 +399,12 @@ class Aggregator:
             for labels, key, num, den, n in labelled
         ]
 
+    @staticmethod
     def _statement(
-        self,
-        definition: IndicatorDefinition,
-        keys_over: Any,
-        conds: list[ColumnElement[bool]],
-        by_period: bool,
-        granularity: Granularity,
-        table: Any = ROLLUPS,
+        keys_over: Any, conds: list[ColumnElement[bool]], by_period: bool, granularity: Granularity
     ) -> Select[Any]:
-        if definition.value_type != "latest":
-            keys = keys_over(table.c)
-            t = table.c
-            return (
-                select(*[c.label(n) for n, c in keys], func.sum(t.num), func.sum(t.den), func.sum(t.n))
-                .where(*conds)
-                .group_by(*[c for _, c in keys])
-            )
-        # Stocks: the latest row per organization and place within each period, then summed.
+        """Stocks over a month range that cuts a bucket (or converted): rank the month rows at query
+        time — the latest row per organization and place within each period, then Σ."""
         bucket_col = _bucket_expr(granularity) if by_period else literal(0)
         ranked = (
             select(

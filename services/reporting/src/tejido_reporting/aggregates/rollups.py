@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import and_, bindparam, delete, or_, select
+from sqlalchemy import and_, bindparam, delete, or_, select, text
 from sqlmodel import Session, col
 
 from tejido_reporting.aggregates.models import PlaceRollupRow, RollupRow
@@ -93,8 +93,8 @@ class RollupWriter:
     flows: dict[tuple[BaseKey, str, str], list[float]] = field(default_factory=dict)
     stock_upserts: list[dict[str, Any]] = field(default_factory=list)
     stock_recompute: set[BaseKey] = field(default_factory=set)
-    # (indicator, country, subdivision, municipality, month) of every stock row touched
-    stock_places: set[tuple[str, str, str, str, int]] = field(default_factory=set)
+    # month keys of stocks whose quarter, year and all-time rows are recomputed from the month rows
+    bucket_recompute: set[BaseKey] = field(default_factory=set)
 
     def add_flow(self, key: BaseKey, value_type: str, m: Measured, sign: int) -> None:
         for dim, cat, num, den in contributions(value_type, m):
@@ -108,7 +108,9 @@ class RollupWriter:
     ) -> None:
         """``simple``: a new in-force stock value without parts and no correction — a conditional upsert
         suffices; anything else recomputes the month from the observations."""
-        self.stock_places.add((key[0], key[3], key[4], key[5], key[6]))
+        if not simple or disaggregated:
+            # parts of other values of the month may have gone: rank the month rows again
+            self.bucket_recompute.add(key)
         if not simple:
             self.stock_recompute.add(key)
             return
@@ -146,8 +148,8 @@ class RollupWriter:
             self._upsert_stocks(session)
         for key in self.stock_recompute:
             recompute_stock(session, key)
-        refresh_stock_places(session, self.stock_places)
-        self.flows, self.stock_upserts, self.stock_recompute, self.stock_places = {}, [], set(), set()
+        recompute_buckets(session, self.bucket_recompute)
+        self.flows, self.stock_upserts, self.stock_recompute, self.bucket_recompute = {}, [], set(), set()
 
     def _flush_places(self, session: Session) -> None:
         by_place: dict[tuple[Any, ...], list[float]] = {}
@@ -191,7 +193,27 @@ class RollupWriter:
             rows,
             ROLLUP_KEY,
             "num = excluded.num, den = excluded.den, as_of = excluded.as_of, obs_id = excluded.obs_id",
-            where="excluded.as_of > t.as_of OR (excluded.as_of = t.as_of AND excluded.obs_id > t.obs_id)",
+            where=NEWER,
+        )
+        # The same newer-wins rule per quarter, year and all time (the latest of the bucket is the
+        # latest of its months' latest values); disaggregated keys are recomputed instead.
+        buckets: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        for k, row in latest.items():
+            if row["_disaggregated"]:
+                continue
+            for grain, bucket, _, _ in stock_buckets(row["month"])[1:]:
+                bkey = (k[0], grain, bucket, *k[1:6], k[7])
+                held_row = buckets.get(bkey)
+                if held_row is None or (row["as_of"], row["obs_id"]) > (held_row[-2], held_row[-1]):
+                    buckets[bkey] = (*bkey, "", "", row["num"], row["den"], 1, row["as_of"], row["obs_id"])
+        upsert_many(
+            session,
+            "stock_rollups",
+            STOCK_COLUMNS,
+            [buckets[k] for k in sorted(buckets)],
+            STOCK_KEY,
+            "num = excluded.num, den = excluded.den, as_of = excluded.as_of, obs_id = excluded.obs_id",
+            where=NEWER,
         )
         if disaggregated:
             # Parts of an older stock value of the same month no longer apply once a newer total exists.
@@ -219,7 +241,11 @@ def _order(item: tuple[tuple[BaseKey, str, str], list[float]]) -> tuple[Any, ...
 
 
 def _key_filter(key: BaseKey) -> list[Any]:
-    return [getattr(RollupRow, name) == value for name, value in zip(BASE_COLUMNS, key, strict=True)]
+    """One stock key's month rows (``obs_id <> ''``: stock rows only, served by their partial index)."""
+    return [
+        *(getattr(RollupRow, name) == value for name, value in zip(BASE_COLUMNS, key, strict=True)),
+        text("rollups.obs_id <> ''"),  # a literal: SQLite matches partial indexes on literals only
+    ]
 
 
 def recompute_stock(session: Session, key: BaseKey) -> None:
@@ -263,40 +289,48 @@ def recompute_stock(session: Session, key: BaseKey) -> None:
     session.flush()
 
 
-TOUCHED = "stock_buckets_touched"
-TOUCHED_COLUMNS = (
-    ("indicator_code", "text"), ("grain", "text"), ("bucket", "int"), ("country", "text"),
-    ("subdivision", "text"), ("municipality", "text"), ("first_month", "int"), ("last_month", "int"),
+NEWER = "excluded.as_of > t.as_of OR (excluded.as_of = t.as_of AND excluded.obs_id > t.obs_id)"
+# (indicator, grain, bucket, organization, alliance, country, subdivision, municipality, currency)
+STOCK_BUCKET = (
+    "indicator_code", "grain", "bucket", "organization_id", "alliance_id", "country", "subdivision",
+    "municipality", "currency",
 )  # fmt: skip
-_PLACE_BUCKET = "indicator_code, grain, bucket, country, subdivision, municipality"
-# The latest month row per organization, alliance, place, currency and category within each touched
-# bucket (ties on a day go to the later observation), summed per place: what the aggregate query did
-# over ``rollups`` at request time (aggregates/queries.py keeps that path for filtered questions).
-_REFRESH = f"""
-INSERT INTO stock_rollups_by_place (indicator_code, grain, bucket, country, subdivision, municipality,
-    currency, dimension, category, num, den, n)
-SELECT indicator_code, grain, bucket, country, subdivision, municipality, currency, dimension, category,
-    sum(num), sum(den), sum(n)
+STOCK_KEY = (*STOCK_BUCKET, "dimension", "category")
+STOCK_COLUMNS = (
+    *((name, "int" if name == "bucket" else "text") for name in STOCK_BUCKET),
+    ("dimension", "text"), ("category", "text"), ("num", "float"), ("den", "float"), ("n", "int"),
+    ("as_of", "int"), ("obs_id", "text"),
+)  # fmt: skip
+TOUCHED = "stock_buckets_touched"
+TOUCHED_COLUMNS = (*STOCK_COLUMNS[: len(STOCK_BUCKET)], ("first_month", "int"), ("last_month", "int"))
+_BUCKET_LIST = ", ".join(STOCK_BUCKET)
+# Per touched bucket of one organization's stock key: its latest month row per category (ties on a
+# day go to the later observation) — what the aggregate query did over ``rollups`` at request time.
+_RECOMPUTE = f"""
+INSERT INTO stock_rollups ({_BUCKET_LIST}, dimension, category, num, den, n, as_of, obs_id)
+SELECT {_BUCKET_LIST}, dimension, category, num, den, n, as_of, obs_id
 FROM (
-    SELECT t.grain, t.bucket, r.indicator_code, r.country, r.subdivision, r.municipality, r.currency,
-        r.dimension, r.category, r.num, r.den, r.n,
+    SELECT t.grain, t.bucket, r.indicator_code, r.organization_id, r.alliance_id, r.country,
+        r.subdivision, r.municipality, r.currency, r.dimension, r.category, r.num, r.den, r.n, r.as_of,
+        r.obs_id,
         row_number() OVER (
-            PARTITION BY t.grain, t.bucket, r.indicator_code, r.country, r.subdivision, r.municipality,
-                r.organization_id, r.alliance_id, r.currency, r.dimension, r.category
+            PARTITION BY t.grain, t.bucket, r.indicator_code, r.organization_id, r.alliance_id, r.country,
+                r.subdivision, r.municipality, r.currency, r.dimension, r.category
             ORDER BY r.as_of DESC, r.obs_id DESC
         ) AS rn
     FROM {TOUCHED} t CROSS JOIN rollups r
-    WHERE r.indicator_code = t.indicator_code AND r.country = t.country
-        AND r.subdivision = t.subdivision AND r.municipality = t.municipality
+    WHERE r.indicator_code = t.indicator_code AND r.organization_id = t.organization_id
+        AND r.alliance_id = t.alliance_id AND r.country = t.country AND r.subdivision = t.subdivision
+        AND r.municipality = t.municipality AND r.currency = t.currency
         AND r.month >= t.first_month AND r.month <= t.last_month AND r.obs_id <> ''
 ) ranked
 WHERE rn = 1
-GROUP BY indicator_code, grain, bucket, country, subdivision, municipality, currency, dimension, category
 """  # noqa: S608 - our own table names
 
 
 def stock_buckets(month: int) -> list[tuple[str, int, int, int]]:
-    """(grain, bucket, first month, last month) of each bucket a ``yyyymm`` month falls in."""
+    """(grain, bucket, first month, last month) of each bucket a ``yyyymm`` month falls in (the
+    month itself first; its rows are the month rows of ``rollups``)."""
     year, mon = divmod(month, 100)
     quarter = (mon + 2) // 3
     return [
@@ -307,30 +341,30 @@ def stock_buckets(month: int) -> list[tuple[str, int, int, int]]:
     ]
 
 
-def refresh_stock_places(session: Session, places: set[tuple[str, str, str, str, int]]) -> None:
-    """Recompute every bucket (month, quarter, year, all time) of ``stock_rollups_by_place`` that the
-    touched stock months fall in, from the month rows of ``rollups``: three set-based statements per
-    batch, whatever its size. Recomputing (rather than adding differences) keeps the per-place rows
-    exactly what ranking the organizations' rows would give, corrections included."""
-    if not places:
+def recompute_buckets(session: Session, keys: set[BaseKey]) -> None:
+    """Rank the month rows again for every quarter, year and all-time bucket of these stock keys
+    (corrections, disaggregated values): three set-based statements per batch, reading only the
+    months of the keys touched."""
+    if not keys:
         return
     touched = sorted(
         {
-            (code, grain, bucket, country, subdivision, municipality, first, last)
-            for code, country, subdivision, municipality, month in places
-            for grain, bucket, first, last in stock_buckets(month)
+            (key[0], grain, bucket, *key[1:6], key[7], first, last)
+            for key in keys
+            for grain, bucket, first, last in stock_buckets(key[6])[1:]
         }
     )
     connection = session.connection()
     connection.exec_driver_sql(
         f"CREATE TEMP TABLE IF NOT EXISTS {TOUCHED} (indicator_code VARCHAR(60), grain VARCHAR(8), "
-        "bucket INTEGER, country VARCHAR(2), subdivision VARCHAR(10), municipality VARCHAR(120), "
-        "first_month INTEGER, last_month INTEGER)"
+        "bucket INTEGER, organization_id VARCHAR(36), alliance_id VARCHAR(36), country VARCHAR(2), "
+        "subdivision VARCHAR(10), municipality VARCHAR(120), currency VARCHAR(3), first_month INTEGER, "
+        "last_month INTEGER)"
     )
     connection.exec_driver_sql(f"DELETE FROM {TOUCHED}")  # noqa: S608
     insert_many(session, TOUCHED, TOUCHED_COLUMNS, touched)
     connection.exec_driver_sql(
-        f"DELETE FROM stock_rollups_by_place WHERE ({_PLACE_BUCKET}) IN "  # noqa: S608
-        f"(SELECT {_PLACE_BUCKET} FROM {TOUCHED})"
+        f"DELETE FROM stock_rollups WHERE ({_BUCKET_LIST}) IN "  # noqa: S608
+        f"(SELECT {_BUCKET_LIST} FROM {TOUCHED})"
     )
-    connection.exec_driver_sql(_REFRESH)
+    connection.exec_driver_sql(_RECOMPUTE)
