@@ -9,9 +9,6 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-# PostgreSQL array types of the columns the bulk helpers write (by Python value kind).
-PG_TYPES = {"text": "text[]", "int": "bigint[]", "float": "float8[]"}
-
 
 def insert_for(session: Session, table: Table) -> Any:
     """An ``INSERT`` that supports ``on_conflict_do_update``/``…_nothing`` on the session's backend."""
@@ -40,8 +37,9 @@ def upsert_many(
     the driver (the bulk path: no per-row parameter processing in SQLAlchemy). ``columns`` are
     ``(name, kind)`` with kind ``text``, ``int`` or ``float``; ``update``/``where`` refer to the stored
     row as ``t`` and the new one as ``excluded``. SQLite: one prepared statement, ``executemany``;
-    PostgreSQL: one statement over ``unnest`` of one array per column. Rows must have distinct
-    conflict keys (PostgreSQL cannot update one row twice in a statement)."""
+    PostgreSQL: ``COPY`` into a temporary table, then one ``INSERT … SELECT`` in key order (concurrent
+    batches lock shared rows in one order). Rows must have distinct conflict keys (PostgreSQL cannot
+    update one row twice in a statement)."""
     if not rows:
         return
     names = ", ".join(name for name, _ in columns)
@@ -56,18 +54,23 @@ def upsert_many(
         sql = f"INSERT INTO {table} AS t ({names}) VALUES ({marks}) {tail}"  # noqa: S608 - our own names
         raw.cursor().executemany(sql, rows)
         return
-    arrays = ", ".join(f"%s::{PG_TYPES[kind]}" for _, kind in columns)
-    sql = f"INSERT INTO {table} AS t ({names}) SELECT * FROM unnest({arrays}) {tail}"  # noqa: S608
+    staging = f"staged_{table}"
     with raw.cursor() as cursor:
-        for start in range(0, len(rows), 20_000):
-            chunk = rows[start : start + 20_000]
-            cursor.execute(sql, [list(column) for column in zip(*chunk, strict=True)])
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table}) ON COMMIT DELETE ROWS")
+        cursor.execute(f"TRUNCATE {staging}")
+        with cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} AS t ({names}) SELECT {names} FROM {staging} "  # noqa: S608
+            f"ORDER BY {', '.join(conflict)} {tail}"
+        )
 
 
 def insert_many(
     session: Session, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[tuple[Any, ...]]
 ) -> None:
-    """A plain ``INSERT`` of many rows straight to the driver (see :func:`upsert_many`)."""
+    """A plain ``INSERT`` of many rows straight to the driver (``COPY`` on PostgreSQL)."""
     if not rows:
         return
     names = ", ".join(name for name, _ in columns)
@@ -78,9 +81,6 @@ def insert_many(
         marks = ", ".join("?" for _ in columns)
         raw.cursor().executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
         return
-    arrays = ", ".join(f"%s::{PG_TYPES[kind]}" for _, kind in columns)
-    with raw.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays})",  # noqa: S608
-            [list(column) for column in zip(*rows, strict=True)],
-        )
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
