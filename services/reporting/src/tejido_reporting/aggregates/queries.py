@@ -9,6 +9,12 @@
   rate of that year before adding them
 * unfiltered aggregates read the totals; disaggregated parts are only read when a disaggregation is
   asked for, so parts are never counted on top of totals
+
+Where each question is answered: flows without an organization or alliance in it from the per-place
+month rollups; other flows from the per-organization month rollups; stocks per month from the month
+rollups (each row is already the month's latest), per quarter, year or all time from the stock
+rollups of that grain; only a month range that cuts a quarter or year (or a converted stock) ranks
+month rows at query time. Grouped flows take their totals from the groups.
 """
 
 from __future__ import annotations

@@ -4,7 +4,12 @@ Flows (counts, sums, money, averages, percentages) add up, so a new revision add
 and a superseded one subtracts its own: one ``INSERT … ON CONFLICT DO UPDATE SET num = num + …`` per
 touched rollup row. Stocks keep the latest value instead: a newer observation replaces the row only if
 it is later (conditional upsert); a correction or a disaggregated stock recomputes its month from the
-in-force observations.
+in-force observations. The same newer-wins rule keeps each stock's latest value per quarter, year and
+all time (``stock_rollups``); where a value can leave (corrections, parts), the batch ranks the month
+rows of the keys it touched again, in three set-based statements.
+
+Every write of a batch is one statement per table (SQLite ``executemany``, PostgreSQL ``COPY`` into a
+staging table then ``INSERT … SELECT``), whatever the batch size.
 """
 
 from __future__ import annotations
@@ -325,7 +330,9 @@ FROM (
         AND r.month >= t.first_month AND r.month <= t.last_month AND r.obs_id <> ''
 ) ranked
 WHERE rn = 1
-"""  # noqa: S608 - our own table names
+ON CONFLICT ({", ".join(STOCK_KEY)}) DO UPDATE SET num = excluded.num, den = excluded.den, n = excluded.n,
+    as_of = excluded.as_of, obs_id = excluded.obs_id
+"""  # noqa: S608 - our own table names (a concurrent batch may have re-ranked the same key: it upserts)
 
 
 def stock_buckets(month: int) -> list[tuple[str, int, int, int]]:
