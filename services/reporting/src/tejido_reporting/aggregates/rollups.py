@@ -224,6 +224,7 @@ class RollupWriter:
             # Parts of an older stock value of the same month no longer apply once a newer total exists.
             stale = delete(ROLLUP).where(
                 *[ROLLUP.c[name] == bindparam(f"k_{name}") for name in BASE_COLUMNS],
+                text("rollups.obs_id <> ''"),  # stock rows: their partial index finds the key's rows
                 ROLLUP.c.dimension != "",
                 or_(
                     ROLLUP.c.as_of < bindparam("k_as_of"),
