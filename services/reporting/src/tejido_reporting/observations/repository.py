@@ -82,12 +82,11 @@ class ObservationRepository:
             raise IntegrityError("INSERT INTO observations", None, exc) from exc
 
     def refresh_statistics(self) -> None:
-        """PostgreSQL: fresh planner statistics for the tables a bulk import grows. Autovacuum gets
+        """Fresh planner statistics (PostgreSQL) for the tables a bulk import grows. Autovacuum gets
         there only after a while; until then the planner believes the observations table is as small
         as it was, and looks revisions up by scanning it instead of using the ident index."""
-        if self.session.get_bind().dialect.name == "postgresql":
-            for table in ("observations", "rollups", "rollups_by_place", "stock_rollups"):
-                self.session.execute(text(f"ANALYZE {table}"))
+        for table in ("observations", "rollups", "rollups_by_place", "stock_rollups"):
+            self.session.execute(text(f"ANALYZE {table}"))
 
     def retire(self, ids: list[str]) -> None:
         """Mark revisions as no longer in force (they stay in the history)."""

@@ -336,7 +336,7 @@ class ObservationService:
                 except IntegrityError:
                     results.append(Refusal([("revision", "recorded concurrently by another request")], True))
         self._since_statistics += len(records)
-        if self._since_statistics >= ANALYZE_EVERY_ROWS:
+        if self._since_statistics >= ANALYZE_EVERY_ROWS and self.db.dialect == "postgresql":
             self._since_statistics = 0
             with self.db.session() as session:
                 ObservationRepository(session).refresh_statistics()
