@@ -28,6 +28,7 @@ from bench.harness import LONG_TIMEOUT, _database, latency_summary, log, settle_
 from tejido_common.events import Envelope
 from tejido_common.ids import new_id
 from tejido_common.natsserver import NatsServer
+from tejido_common.testing import service_client
 from tejido_reporting.testing import RunningReporting, reporting_settings, running_reporting
 
 STATES = (
@@ -202,7 +203,8 @@ def run_reporting(
         "municipalities": municipalities,
     }
     with reporting_environment(backend, postgres_url) as (reporting, nats_url, workdir):
-        client = httpx.Client(base_url=reporting.url, timeout=LONG_TIMEOUT)
+        # Signed as the gateway would (services refuse unsigned calls).
+        client = service_client(reporting.url, reporting.settings, timeout=LONG_TIMEOUT)
         org_ids = [new_id() for _ in range(orgs)]
         announce(nats_url, [registration(o, n, STATES[n % len(STATES)]) for n, o in enumerate(org_ids)])
         deadline = time.monotonic() + 120

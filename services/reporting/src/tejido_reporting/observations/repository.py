@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -80,6 +80,13 @@ class ObservationRepository:
         except (sqlite3.IntegrityError, psycopg.IntegrityError) as exc:
             # Past SQLAlchemy here: raise what its callers handle (a concurrent writer won the race).
             raise IntegrityError("INSERT INTO observations", None, exc) from exc
+
+    def refresh_statistics(self) -> None:
+        """Fresh planner statistics (PostgreSQL) for the tables a bulk import grows. Autovacuum gets
+        there only after a while; until then the planner believes the observations table is as small
+        as it was, and looks revisions up by scanning it instead of using the ident index."""
+        for table in ("observations", "rollups", "rollups_by_place", "stock_rollups"):
+            self.session.execute(text(f"ANALYZE {table}"))
 
     def retire(self, ids: list[str]) -> None:
         """Mark revisions as no longer in force (they stay in the history)."""

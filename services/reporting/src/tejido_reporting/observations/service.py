@@ -255,11 +255,15 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+ANALYZE_EVERY_ROWS = 25_000
+
+
 class ObservationService:
     def __init__(self, db: Database, *, batch_size: int = 5000, max_row_errors: int = 10_000):
         self.db = db
         self.batch_size = batch_size
         self.max_row_errors = max_row_errors
+        self._since_statistics = 0  # rows imported since the planner statistics were refreshed
 
     def record(self, raw: Mapping[str, Any], source: str = "api") -> Outcome:
         try:
@@ -331,6 +335,11 @@ class ObservationService:
                         results.append(ingest(session, [record], "csv")[0])
                 except IntegrityError:
                     results.append(Refusal([("revision", "recorded concurrently by another request")], True))
+        self._since_statistics += len(records)
+        if self._since_statistics >= ANALYZE_EVERY_ROWS and self.db.dialect == "postgresql":
+            self._since_statistics = 0
+            with self.db.session() as session:
+                ObservationRepository(session).refresh_statistics()
         for parsed, result in zip(batch, results, strict=True):
             if isinstance(result, Refusal):
                 self._fail(report, parsed.number, result.problems)

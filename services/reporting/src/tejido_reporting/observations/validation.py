@@ -83,22 +83,22 @@ def valid_currency(code: str) -> bool:
 
 
 def _number(raw: Any, name: str, problems: Problems) -> float | None:
-    if raw is None or (isinstance(raw, str) and raw.strip() == ""):
-        return None
-    if isinstance(raw, bool):
-        problems.append((name, "must be a number"))
-        return None
-    if isinstance(raw, int | float):
-        value = float(raw)
-    elif isinstance(raw, str):
+    if isinstance(raw, str):
+        text = raw.strip()
+        if not text:
+            return None
         try:
-            value = float(raw.strip())
+            value = float(text)
         except ValueError:
             problems.append((name, f"must be a number, not {raw[:40]!r}"))
             return None
-    else:
+    elif raw is None:
+        return None
+    elif isinstance(raw, bool) or not isinstance(raw, int | float):
         problems.append((name, "must be a number"))
         return None
+    else:
+        value = float(raw)
     if not math.isfinite(value) or abs(value) > 1e15:
         problems.append((name, "must be a finite number below 10^15 in size"))
         return None
@@ -110,18 +110,24 @@ def _date(raw: Any, name: str, problems: Problems) -> date | None:
         return raw
     if raw is None or raw == "":
         return None
-    text = str(raw).strip()
-    if not _DATE_RE.match(text):
-        problems.append((name, "must be a calendar date YYYY-MM-DD (no time, no offset)"))
+    day = _parse_day(str(raw).strip())
+    if isinstance(day, str):
+        problems.append((name, day))
         return None
+    return day
+
+
+@lru_cache(maxsize=8192)
+def _parse_day(text: str) -> date | str:
+    """A calendar date, or why the text is not one (a batch repeats the same few dates: cached)."""
+    if not _DATE_RE.match(text):
+        return "must be a calendar date YYYY-MM-DD (no time, no offset)"
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        problems.append((name, "is not a real calendar date"))
-        return None
+        return "is not a real calendar date"
     if not 1900 <= day.year <= 2200:
-        problems.append((name, "year must be between 1900 and 2200"))
-        return None
+        return "year must be between 1900 and 2200"
     return day
 
 
@@ -393,24 +399,12 @@ def parse_parts_text(text: str, problems: Problems) -> list[dict[str, Any]]:
 
 
 def content_hash(c: Candidate) -> str:
-    """What makes two sends of one revision "the same": everything but the key, revision and channel."""
-    doc = "\x1f".join(
-        str(v)
-        for v in (
-            c.indicator.code,
-            c.alliance_id,
-            c.country,
-            c.subdivision,
-            c.municipality,
-            c.period_start,
-            c.period_end,
-            c.value,
-            c.numerator,
-            c.denominator,
-            c.weight,
-            c.currency,
-            c.evidence_level,
-        )
+    """What makes two sends of one revision "the same": everything but the key, revision and channel
+    (the text of each value joined by US characters; the stored hashes depend on this exact form)."""
+    doc = (
+        f"{c.indicator.code}\x1f{c.alliance_id}\x1f{c.country}\x1f{c.subdivision}\x1f{c.municipality}"
+        f"\x1f{c.period_start}\x1f{c.period_end}\x1f{c.value}\x1f{c.numerator}\x1f{c.denominator}"
+        f"\x1f{c.weight}\x1f{c.currency}\x1f{c.evidence_level}"
     )
     if c.parts:
         doc += json.dumps(sorted(c.parts, key=lambda p: (p["dimension"], p["category"])), sort_keys=True)

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from tejido_common.http import problem_responses
-from tejido_reporting.targets.schemas import Target, TargetIn, TargetList
+from tejido_reporting.targets.schemas import Target, TargetIn, TargetList, TargetPatch
 from tejido_reporting.targets.service import TargetService
 
 router = APIRouter(prefix="/v1/targets", tags=["targets"])
@@ -48,3 +48,18 @@ def list_targets(
 @router.get("/{target_id}", response_model=Target, responses=PROBLEMS)
 def get_target(target_id: str, service: Service, as_of: AsOf = None) -> Target:
     return service.get(target_id, as_of)
+
+
+@router.patch("/{target_id}", response_model=Target, responses=PROBLEMS)
+def update_target(target_id: str, body: TargetPatch, service: Service) -> Target:
+    """Change a target's value, baseline (``null`` removes it), period or currency, checked as on
+    creation; 409 if another target already has that scope and period. The indicator and the scope
+    name the target and cannot change (422)."""
+    return service.update(target_id, body)
+
+
+@router.delete("/{target_id}", status_code=204, responses=PROBLEMS)
+def delete_target(target_id: str, service: Service) -> Response:
+    """Delete a target (its progress is computed, nothing else refers to it)."""
+    service.delete(target_id)
+    return Response(status_code=204)

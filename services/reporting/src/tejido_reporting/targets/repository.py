@@ -16,6 +16,13 @@ class TargetRepository:
         self.session.add(row)
         self.session.flush()
 
+    def flush(self) -> None:
+        self.session.flush()
+
+    def delete(self, row: TargetRow) -> None:
+        self.session.delete(row)
+        self.session.flush()
+
     def get(self, target_id: str) -> TargetRow | None:
         return self.session.get(TargetRow, target_id)
 

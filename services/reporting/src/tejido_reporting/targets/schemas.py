@@ -31,6 +31,20 @@ class TargetIn(BaseModel):
     currency: Annotated[str, StringConstraints(max_length=3)] | None = None
 
 
+class TargetPatch(BaseModel):
+    """What may change in a target: its value, baseline (``null`` removes it), period and currency.
+    The indicator and the scope name the target: to change them, delete it and create another."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    period: Annotated[str, StringConstraints(max_length=10)] | None = Field(
+        default=None, description="2009, 2009-Q2 or 2009-05"
+    )
+    target: Number | None = None
+    baseline: Baseline | None = None
+    currency: Annotated[str, StringConstraints(max_length=3)] | None = None
+
+
 class Progress(BaseModel):
     """``met`` / ``on_track`` / ``behind`` / ``no_data`` on ``as_of`` (see targets/service.py)."""
 

@@ -27,7 +27,7 @@ from tejido_reporting.network.repository import NetworkRepository
 from tejido_reporting.observations.validation import valid_currency
 from tejido_reporting.targets.models import TargetRow
 from tejido_reporting.targets.repository import TargetRepository
-from tejido_reporting.targets.schemas import Baseline, Progress, Status, Target, TargetIn
+from tejido_reporting.targets.schemas import Baseline, Progress, Status, Target, TargetIn, TargetPatch
 
 FLOWS = ("count", "sum")
 
@@ -58,6 +58,29 @@ def progress_status(
     return "behind"
 
 
+def _months(period: str) -> MonthRange:
+    try:
+        return parse_period(period)
+    except PeriodError as exc:
+        raise invalid("period", str(exc)) from exc
+
+
+def _currency(definition: IndicatorDefinition, given: str | None) -> str:
+    currency = (given or "").upper()
+    if definition.money and not valid_currency(currency):
+        raise invalid("currency", "a money target needs its ISO 4217 currency")
+    if not definition.money and currency:
+        raise invalid("currency", f"{definition.code} is not a money indicator")
+    return currency
+
+
+def _taken(indicator: str, scope_kind: str) -> Conflict:
+    return Conflict(
+        f"a target of {indicator} for this {scope_kind} and period already exists",
+        errors=invalid("period", "already has a target").errors,
+    )
+
+
 class TargetService:
     def __init__(self, db: Database, aggregator: Aggregator):
         self.db = db
@@ -77,15 +100,8 @@ class TargetService:
         if len(scopes) != 1:
             raise invalid("organization_id", "give exactly one of organization_id, alliance_id, territory")
         kind, scope_id = scopes[0]
-        try:
-            months = parse_period(body.period)
-        except PeriodError as exc:
-            raise invalid("period", str(exc)) from exc
-        currency = (body.currency or "").upper()
-        if definition.money and not valid_currency(currency):
-            raise invalid("currency", "a money target needs its ISO 4217 currency")
-        if not definition.money and currency:
-            raise invalid("currency", f"{body.indicator} is not a money indicator")
+        months = _months(body.period)
+        currency = _currency(definition, body.currency)
         with self.db.session() as session:
             network = NetworkRepository(session)
             if kind == "territory":
@@ -118,11 +134,45 @@ class TargetService:
             try:
                 TargetRepository(session).add(row)
             except IntegrityError as exc:
-                raise Conflict(
-                    f"a target of {body.indicator} for this {kind} and period already exists",
-                    errors=invalid("period", "already has a target").errors,
-                ) from exc
+                raise _taken(body.indicator, kind) from exc
         return self._out(row, datetime.now(UTC).date())
+
+    def update(self, target_id: str, patch: TargetPatch) -> Target:
+        """Change a target's value, baseline, period or currency, checked as on creation."""
+        given = patch.model_fields_set
+        for name in ("period", "target"):
+            if name in given and getattr(patch, name) is None:
+                raise invalid(name, "cannot be null")
+        with self.db.session() as session:
+            repo = TargetRepository(session)
+            row = repo.get(target_id)
+            if row is None:
+                raise NotFound(f"target {target_id} does not exist")
+            _version, definition = self.aggregator.definition(row.indicator_code)
+            if patch.period is not None:
+                months = _months(patch.period)
+                row.period, row.first_month, row.last_month = patch.period, months.first, months.last
+            if patch.target is not None:
+                row.target_value = patch.target
+            if "baseline" in given:
+                row.baseline_value = patch.baseline.value if patch.baseline else None
+                row.baseline_date = patch.baseline.date if patch.baseline else None
+            if "currency" in given:
+                row.currency = _currency(definition, patch.currency)
+            indicator, kind = row.indicator_code, row.scope_kind
+            try:
+                repo.flush()
+            except IntegrityError as exc:
+                raise _taken(indicator, kind) from exc
+        return self._out(row, datetime.now(UTC).date())
+
+    def delete(self, target_id: str) -> None:
+        with self.db.session() as session:
+            repo = TargetRepository(session)
+            row = repo.get(target_id)
+            if row is None:
+                raise NotFound(f"target {target_id} does not exist")
+            repo.delete(row)
 
     def get(self, target_id: str, as_of: date | None = None) -> Target:
         with self.db.read_session() as session:
