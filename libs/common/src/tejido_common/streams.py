@@ -195,7 +195,7 @@ async def provision_streams(
                 connect_timeout=3,
                 allow_reconnect=False,
                 error_cb=on_error,
-                **credentials,  # type: ignore[arg-type]
+                **credentials,
             )
             try:
                 js = nc.jetstream(timeout=10)

@@ -20,7 +20,9 @@ def similarity_matrix(index: CandidateIndex, rows: npt.NDArray[np.int64]) -> npt
     offers = (kinds @ kinds.T) / (norms[:, None] * norms[None, :])
     country = index.country[rows]
     same_country = ((country[:, None] == country[None, :]) & (country[:, None] >= 0)).astype(np.float32)
-    return (0.4 * text + 0.2 * sector + 0.2 * offers + 0.2 * same_country).astype(np.float32)
+    similarity = 0.4 * text + 0.2 * sector + 0.2 * offers + 0.2 * same_country
+    result: npt.NDArray[np.float32] = similarity.astype(np.float32)
+    return result
 
 
 def mmr_order(

@@ -115,7 +115,7 @@ class MatchingEngine:
         record = self.index.records[row] if row is not None else None
         return record.model_copy() if record is not None else None
 
-    def set_embeddings(self, organization_id: str, texts_hash: str, vectors: np.ndarray) -> None:  # type: ignore[type-arg]
+    def set_embeddings(self, organization_id: str, texts_hash: str, vectors: np.ndarray) -> None:
         with self.lock:
             row = self.index.row_of.get(organization_id)
             record = self.index.records[row] if row is not None else None
@@ -132,7 +132,7 @@ class MatchingEngine:
         except RankError as exc:
             return {"error": {"status": exc.status, "field": exc.field, "detail": exc.detail}}
 
-    def _requester_embeddings(self, organization_ids: list[str], profile: Profile) -> np.ndarray | None:  # type: ignore[type-arg]
+    def _requester_embeddings(self, organization_ids: list[str], profile: Profile) -> np.ndarray | None:
         if len(organization_ids) == 1:
             stored = self.index.embeddings_of(organization_ids[0])
             if stored is not None:

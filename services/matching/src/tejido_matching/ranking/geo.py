@@ -20,4 +20,5 @@ def haversine_km(lat: float, lon: float, lats: F32, lons: F32) -> F32:
     dp = p2 - p1
     dl = np.radians(lons) - math.radians(lon)
     a = np.sin(dp / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return (2 * r * np.arcsin(np.sqrt(np.clip(a, 0, 1)))).astype(np.float32)
+    result: F32 = (2 * r * np.arcsin(np.sqrt(np.clip(a, 0, 1)))).astype(np.float32)
+    return result

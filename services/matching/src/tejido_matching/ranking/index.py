@@ -113,8 +113,8 @@ class CandidateIndex:
 
     # -- storage -------------------------------------------------------------------------------
     def _grow(self, capacity: int) -> None:
-        def grow(old: np.ndarray | None, shape: tuple[int, ...], dtype: type, fill: float = 0) -> np.ndarray:  # type: ignore[type-arg]
-            new: np.ndarray = np.full(shape, fill, dtype=dtype)  # type: ignore[type-arg]
+        def grow(old: np.ndarray | None, shape: tuple[int, ...], dtype: type, fill: float = 0) -> np.ndarray:
+            new: np.ndarray = np.full(shape, fill, dtype=dtype)
             if old is not None:
                 new[: old.shape[0]] = old
             return new

@@ -85,7 +85,8 @@ def candidate_mask(index: CandidateIndex, q: RankQuery) -> npt.NDArray[np.bool_]
         mask &= any_area
     if f.languages:
         mask &= index.rows_with("languages", f.languages)
-    return mask
+    result: npt.NDArray[np.bool_] = mask
+    return result
 
 
 class Scorer:
@@ -207,7 +208,7 @@ def complementarity(p: ComplementarityParts, text_in: F32, text_out: F32) -> F32
     return (2 * given * received / (given + received)).astype(np.float32, copy=False)
 
 
-def objective_parts(s: Scorer) -> npt.NDArray[np.floating] | None:  # type: ignore[type-arg]
+def objective_parts(s: Scorer) -> npt.NDArray[np.floating] | None:
     """Program areas and indicators (None for a free-text need: text only)."""
     index, r = s.index, s.q.requester
     if s.q.need_text is not None:
@@ -235,10 +236,10 @@ def objective_parts(s: Scorer) -> npt.NDArray[np.floating] | None:  # type: igno
         areas = np.zeros(n, dtype=np.float32)
     wanted = [v["indicators"].col[c] for c in r.purpose.social_indicators if c in v["indicators"].col]
     indicators = s.count_of(index.indicators, wanted) / len(wanted) if wanted else np.zeros(n)
-    return 0.4 * areas + 0.2 * indicators  # type: ignore[no-any-return]
+    return 0.4 * areas + 0.2 * indicators
 
 
-def objective_fit(base: npt.NDArray[np.floating] | None, text: F32) -> F32:  # type: ignore[type-arg]
+def objective_fit(base: npt.NDArray[np.floating] | None, text: F32) -> F32:
     if base is None:
         return text
     return (base + 0.4 * text).astype(np.float32)
@@ -301,7 +302,8 @@ def sector_diversity(s: Scorer) -> F32:
         return np.zeros(len(s.rows), dtype=np.float32)
     missing = np.ones(len(SECTORS), dtype=np.float32)
     missing[present] = 0.0
-    return missing[s.index.sector[s.rows]]
+    result: F32 = missing[s.index.sector[s.rows]]
+    return result
 
 
 def legitimacy_fit(s: Scorer) -> F32:
@@ -332,7 +334,8 @@ def trust(s: Scorer) -> F32:
             if row is not None:
                 shared_rows[row] = 1.0
     shared = shared_rows[rows]
-    return (0.5 * band + 0.3 * index.track[rows] + 0.2 * shared).astype(np.float32)
+    result: F32 = (0.5 * band + 0.3 * index.track[rows] + 0.2 * shared).astype(np.float32)
+    return result
 
 
 CandidateQuery = RankQuery

@@ -51,7 +51,7 @@ class TextEmbedder:
         if hit is not None:
             self._cache.move_to_end(key)
             return hit
-        vector = self.embed([key])[0]
+        vector: Vectors = self.embed([key])[0]
         self._cache[key] = vector
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -74,4 +74,5 @@ def rescale_cosine(
 ) -> npt.NDArray[np.float32]:
     """Map cosine similarity to [0, 1]: unrelated pairs sit at or below ~0.35 with this model, a
     Spanish microcredit offer against an English microfinance text at ~0.65."""
-    return np.clip((cos - low) / (high - low), 0.0, 1.0).astype(np.float32)
+    result: npt.NDArray[np.float32] = np.clip((cos - low) / (high - low), 0.0, 1.0).astype(np.float32)
+    return result

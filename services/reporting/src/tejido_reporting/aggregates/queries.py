@@ -84,7 +84,7 @@ def default_level(territory: Territory | None) -> str:
 
 
 def _bucket_expr(granularity: Granularity, source: Any = None) -> ColumnElement[Any]:
-    month = (source if source is not None else R.c).month
+    month: ColumnElement[Any] = (source if source is not None else R.c).month
     if granularity == "year":
         return month // 100
     if granularity == "quarter":

@@ -101,7 +101,8 @@ def activity_xml(
     for result in results:
         _result(activity, result)
     ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return document
 
 
 def _result(activity: ET.Element, result: IndicatorResult) -> None:

@@ -34,7 +34,7 @@ def valid_country(code: str) -> bool:
 
 @lru_cache(maxsize=16384)
 def valid_subdivision(code: str) -> bool:
-    return pycountry.subdivisions.get(code=code) is not None
+    return pycountry.subdivisions.get(code=code) is not None  # type: ignore[no-untyped-call]
 
 
 def check_place(country: str, subdivision: str, municipality: str) -> tuple[str, str] | None:

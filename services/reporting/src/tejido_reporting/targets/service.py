@@ -215,7 +215,7 @@ class TargetService:
         return Target(
             id=row.id,
             indicator=row.indicator_code,
-            scope=row.scope_kind,  # type: ignore[arg-type]
+            scope=row.scope_kind,
             scope_id=row.scope_id,
             period=row.period,
             period_start=months.start,
