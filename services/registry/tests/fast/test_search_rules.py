@@ -137,3 +137,61 @@ def test_upsert_batch_creates_updates_and_reports_each_item(service: Organizatio
     payload = OrganizationCreate.model_validate(clash)
     (bad,) = service.upsert_batch([BatchItem(7, payload, lambda stored: {})], DuplicateIndex(88))
     assert bad.outcome is None and bad.errors[0].field == "identity.identifiers"
+
+
+def test_events_carry_exactly_the_typed_organization(
+    service: OrganizationService, queries: OrganizationQueries
+) -> None:
+    """The writer builds the event's organization from the profile it serialized for the row (once),
+    not from the typed model: it must be exactly what the typed model gives, due-diligence band and
+    times included, and what a read returns."""
+    from datetime import UTC, datetime
+
+    from tejido_common.events import Envelope
+    from tejido_registry.organizations.handlers import apply_due_diligence_rating
+    from tejido_registry.organizations.schemas import Organization
+
+    org = service.create(OrganizationCreate.model_validate(org_body(identity={"aliases": ["GC Sur"]})))
+    rating = {"organization_id": org.id, "band": "low", "rated_at": datetime.now(UTC).isoformat()}
+    with service.db.session() as session:
+        apply_due_diligence_rating(
+            session, Envelope.new("duediligence.rating.published.v1", source="t", subject="s", data=rating)
+        )
+    service.update(org.id, {"identity": {"acronym": "GC"}, "purpose": {"mission": "Salud comunitaria"}})
+    with service.db.read_session() as session:
+        events = [json.loads(r.payload) for r in session.scalars(select(OutboxRow).order_by(OutboxRow.seq))]
+    carried = [
+        e["data"]["organization"] for e in events if e["type"].endswith((".registered.v1", ".updated.v1"))
+    ]
+    assert len(carried) == 2
+    for data in carried:
+        assert data == Organization.model_validate(data).model_dump(mode="json")
+    assert carried[0]["due_diligence"] is None and carried[1]["due_diligence"]["band"] == "low"
+    assert carried[1] == queries.get(org.id).model_dump(mode="json")
+
+
+def test_a_term_that_prefixes_another_is_found_through_it(
+    service: OrganizationService, queries: OrganizationQueries
+) -> None:
+    """Terms that are a prefix of another term of the same organization get no facet row of their own
+    (searches are by prefix): searching them, or any prefix of them, still finds the organization."""
+    from tejido_registry.organizations.models import OrganizationFacetRow
+
+    org = service.create(
+        OrganizationCreate.model_validate(
+            org_body("Red Educa", identity={"acronym": "EDU"}, purpose={"mission": "Educación y salud"})
+        )
+    )
+    for q in ("educa", "edu", "educacion", "red educa", "salud"):
+        found = queries.search(SearchQuery(q=q))["items"]
+        assert [item["id"] for item in found] == [org.id], q
+    assert queries.search(SearchQuery(q="edu"))["items"][0]["match"] == "exact acronym"
+    with service.db.read_session() as session:
+        terms = set(
+            session.scalars(
+                select(OrganizationFacetRow.value).where(
+                    OrganizationFacetRow.organization_id == org.id, OrganizationFacetRow.facet == "term"
+                )
+            )
+        )
+    assert terms == {"red", "educacion", "salud"}

@@ -31,6 +31,7 @@ SORT_COLUMNS: dict[str, Any] = {
 }
 
 
+FACET_VALUE_LENGTH = 120  # the facet table's value column
 FACET_ORDER = {
     name: i
     for i, name in enumerate(
@@ -168,7 +169,9 @@ class OrganizationRepository:
             self.session.execute(
                 delete(OrganizationFacetRow).where(col(OrganizationFacetRow.organization_id) == org_id)
             )
-        rows = [{"facet": f, "value": v[:120], "organization_id": org_id} for f, v in set(facets)]
+        rows = [
+            {"facet": f, "value": v[:FACET_VALUE_LENGTH], "organization_id": org_id} for f, v in set(facets)
+        ]
         if rows:
             # Core inserts: an organization has dozens of facets and bulk imports write thousands.
             insert_rows(self.session, table_of(OrganizationFacetRow), rows)
@@ -189,13 +192,16 @@ class OrganizationRepository:
         if rows:
             insert_rows(self.session, table_of(OrganizationNameRow), rows)
 
-    def names_in_country(self, country: str) -> list[OrganizationNameRow]:
+    def names_in_country(self, country: str) -> list[tuple[str, str, str]]:
+        """(normalized name, organization id, spelling) of the country's organizations that are not
+        archived: plain tuples, as a bulk import loads a whole country's names at once."""
+        names = OrganizationNameRow
         stmt = (
-            select(OrganizationNameRow)
+            select(col(names.norm), col(names.organization_id), col(names.name))
             .join(OrganizationRow, col(OrganizationRow.id) == col(OrganizationNameRow.organization_id))
             .where(col(OrganizationNameRow.country) == country, col(OrganizationRow.status) != "archived")
         )
-        return list(self.session.scalars(stmt))
+        return [(r[0], r[1], r[2]) for r in self.session.execute(stmt)]
 
     # -- history --------------------------------------------------------------------------------
     def add_version(self, values: dict[str, Any]) -> None:

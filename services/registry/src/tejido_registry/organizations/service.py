@@ -33,8 +33,9 @@ from tejido_registry.organizations import events
 from tejido_registry.organizations.completeness import completeness
 from tejido_registry.organizations.duplicates import DuplicateIndex, name_keys
 from tejido_registry.organizations.models import OrganizationRow
-from tejido_registry.organizations.queries import public_dict, to_model
+from tejido_registry.organizations.queries import iso_utc, public_dict, to_model
 from tejido_registry.organizations.repository import (
+    FACET_VALUE_LENGTH,
     OrganizationRepository,
 )
 from tejido_registry.organizations.schemas import (
@@ -104,12 +105,23 @@ def facets_of(org: OrganizationCreate) -> list[tuple[str, str]]:
     facets += [("offer_kind", item.kind) for item in coop.offers]
     facets += [("need_kind", item.kind) for item in coop.needs]
     texts = [identity.legal_name, *identity.aliases, identity.acronym or "", purpose.mission or ""]
-    facets += [("term", t) for t in search_terms(texts)]
+    terms = search_terms(texts)
     acronym = acronym_key(identity.acronym or "")
     if acronym:
         # Found as one word (S.E.M.I.L.L.A. by "semilla") and ranked first when searched exactly.
-        facets += [("acronym", acronym), ("term", acronym)]
+        facets.append(("acronym", acronym))
+        terms.add(acronym)
+    facets += [("term", t) for t in prefix_free(terms)]
     return facets
+
+
+def prefix_free(terms: set[str]) -> list[str]:
+    """The terms that are no other term's prefix (as stored: cut to the facet value length). Terms
+    are only ever searched by prefix, and a search word that is a prefix of "educa" is one of
+    "educacion" too: only the longer term needs a row."""
+    ordered = sorted(t[:FACET_VALUE_LENGTH] for t in terms)
+    following = [*ordered[1:], ""]
+    return [t for t, after in zip(ordered, following, strict=True) if not after.startswith(t)]
 
 
 def _names(org: OrganizationCreate) -> list[str]:
@@ -462,6 +474,21 @@ class OrganizationService:
             completeness=Completeness(**scores),
             due_diligence=due_diligence,
         )
+        # The event carries the organization's JSON form, built from the profile just serialized for
+        # the row (the profile is serialized once for row, history and event).
+        data = {
+            "id": org_id,
+            "status": candidate.status,
+            "version": version,
+            "created_at": iso_utc(created_at),
+            "updated_at": iso_utc(now),
+            "archived_at": None,
+            **profile,
+            "completeness": scores,
+            "due_diligence": None
+            if due_diligence is None
+            else {"band": due_diligence.band, "rated_at": iso_utc(due_diligence.rated_at)},
+        }
         names = name_keys(_names(candidate))
         new = row is None  # nothing to delete first
         repo.replace_identifiers(org_id, _identifier_pairs(candidate), new=new)
@@ -473,9 +500,9 @@ class OrganizationService:
             self._version_values(org_id, version, candidate.status, profile, action, changes, now)
         )
         if action == "updated":
-            event = events.updated(org, [c.field for c in changes])
+            event = events.updated(data, [c.field for c in changes])
         else:
-            event = events.registered(org)
+            event = events.registered(data)
         uow.add_event(event, org_id)
         if row is None and people:
             # Due diligence screens key people: it learns of them on registration too, on their own
