@@ -176,6 +176,7 @@ def test_a_term_that_prefixes_another_is_found_through_it(
     """Terms that are a prefix of another term of the same organization get no facet row of their own
     (searches are by prefix): searching them, or any prefix of them, still finds the organization."""
     from tejido_registry.organizations.models import OrganizationFacetRow
+    from tejido_registry.organizations.service import prefix_free
 
     org = service.create(
         OrganizationCreate.model_validate(
@@ -195,3 +196,4 @@ def test_a_term_that_prefixes_another_is_found_through_it(
             )
         )
     assert terms == {"red", "educacion", "salud"}
+    assert prefix_free(set()) == [] and prefix_free({"ab", "abc", "abd"}) == ["abc", "abd"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
 from sqlalchemy import and_, case, delete, or_, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
@@ -21,6 +21,7 @@ from tejido_registry.organizations.models import (
     OrganizationRow,
     OrganizationVersionRow,
 )
+from tejido_registry.organizations.schemas import Status
 
 # Public sort names → the column that orders them (the id breaks ties, so keys are unique).
 SORT_COLUMNS: dict[str, Any] = {
@@ -31,6 +32,7 @@ SORT_COLUMNS: dict[str, Any] = {
 }
 
 
+STATUSES = get_args(Status)
 FACET_VALUE_LENGTH = 120  # the facet table's value column
 FACET_ORDER = {
     name: i
@@ -88,6 +90,19 @@ class Relevance:
 def _prefix_upper_bound(prefix: str) -> str:
     """The smallest string greater than every string starting with ``prefix``."""
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _status_condition(statuses: Sequence[str]) -> ColumnElement[bool]:
+    """Two of the three statuses (the default listing: draft and active) as "not the third": an IN
+    list on the status index would make SQLite read every later row of both statuses and sort them
+    for each keyset page, where "not archived" lets it walk the sort order's index and stop at the
+    page's end."""
+    status = col(OrganizationRow.status)
+    rest = [s for s in STATUSES if s not in statuses]
+    if len(rest) == 1 and set(statuses) <= set(STATUSES):
+        condition: ColumnElement[bool] = status != rest[0]
+        return condition
+    return status.in_(statuses)
 
 
 class OrganizationRepository:
@@ -311,7 +326,7 @@ class OrganizationRepository:
         org = OrganizationRow
         conds: list[ColumnElement[bool]] = []
         if flt.statuses:
-            conds.append(col(org.status).in_(flt.statuses))
+            conds.append(_status_condition(flt.statuses))
         if flt.actor_types:
             conds.append(col(org.actor_type).in_(flt.actor_types))
         if flt.countries:

@@ -120,8 +120,8 @@ def prefix_free(terms: set[str]) -> list[str]:
     are only ever searched by prefix, and a search word that is a prefix of "educa" is one of
     "educacion" too: only the longer term needs a row."""
     ordered = sorted(t[:FACET_VALUE_LENGTH] for t in terms)
-    following = [*ordered[1:], ""]
-    return [t for t, after in zip(ordered, following, strict=True) if not after.startswith(t)]
+    last = len(ordered) - 1
+    return [t for i, t in enumerate(ordered) if i == last or not ordered[i + 1].startswith(t)]
 
 
 def _names(org: OrganizationCreate) -> list[str]:
