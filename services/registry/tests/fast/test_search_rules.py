@@ -197,3 +197,31 @@ def test_a_term_that_prefixes_another_is_found_through_it(
         )
     assert terms == {"red", "educacion", "salud"}
     assert prefix_free(set()) == [] and prefix_free({"ab", "abc", "abd"}) == ["abc", "abd"]
+
+
+def test_every_set_of_statuses_lists_exactly_those(
+    service: OrganizationService, queries: OrganizationQueries
+) -> None:
+    """Two statuses are searched as "not the third" (so keyset pages walk the sort index): the same
+    organizations as the IN list."""
+    import itertools
+
+    made = {
+        status: service.create(
+            OrganizationCreate.model_validate({**org_body(f"Grupo {status}"), "status": status})
+        ).id
+        for status in ("draft", "active")
+    }
+    archived = service.create(OrganizationCreate.model_validate(org_body("Grupo archivado")))
+    service.archive(archived.id)
+    made["archived"] = archived.id
+    for n in (1, 2, 3):
+        for statuses in itertools.combinations(made, n):
+            found, cursor = [], None
+            while True:
+                page = queries.search(SearchQuery(status=list(statuses), sort="name", cursor=cursor))
+                found += [item["id"] for item in page["items"]]
+                if not (cursor := page["next_cursor"]):
+                    break
+            assert sorted(found) == sorted(made[s] for s in statuses), statuses
+    assert {item["id"] for item in queries.search(SearchQuery())["items"]} == {made["draft"], made["active"]}
