@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, get_args
 
-from sqlalchemy import and_, case, delete, or_, select, tuple_
+from sqlalchemy import and_, case, delete, func, or_, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -67,6 +67,15 @@ class OrganizationFilter:
     dd_bands: Sequence[str] = ()
     modified_since: datetime | None = None
     identifier: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class NamesWatermark:
+    """How many organizations there are and the latest change: every write to an organization (its
+    names included, archiving too) moves one of them."""
+
+    count: int
+    last_updated: datetime | None
 
 
 @dataclass
@@ -152,6 +161,21 @@ class OrganizationRepository:
             col(OrganizationRow.id).in_(wanted)
         )
         return {row[0]: row[1] for row in self.session.execute(stmt)}
+
+    def names_watermark(self) -> NamesWatermark:
+        row = self.session.execute(
+            select(func.count(), func.max(col(OrganizationRow.updated_at))).select_from(OrganizationRow)
+        ).one()
+        return NamesWatermark(int(row[0]), row[1])
+
+    def changed_between(self, after: datetime | None, until: datetime | None) -> int:
+        """Organizations whose last change is in (after, until]."""
+        stmt = select(func.count()).select_from(OrganizationRow)
+        if after is not None:
+            stmt = stmt.where(col(OrganizationRow.updated_at) > after)
+        if until is not None:
+            stmt = stmt.where(col(OrganizationRow.updated_at) <= until)
+        return int(self.session.scalar(stmt) or 0)
 
     # -- identifiers ----------------------------------------------------------------------------
     def owners_of_identifiers(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:

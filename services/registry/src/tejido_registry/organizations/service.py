@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ from tejido_registry.organizations.models import OrganizationRow
 from tejido_registry.organizations.queries import iso_utc, public_dict, to_model
 from tejido_registry.organizations.repository import (
     FACET_VALUE_LENGTH,
+    NamesWatermark,
     OrganizationRepository,
 )
 from tejido_registry.organizations.schemas import (
@@ -145,6 +147,34 @@ class OrganizationService:
     ):
         self.db = db
         self.duplicate_threshold = duplicate_threshold
+        # The names a finished bulk import knew, for the next one (see checkout_duplicate_index).
+        self._kept_index: tuple[NamesWatermark, DuplicateIndex] | None = None
+        self._kept_lock = threading.Lock()
+
+    # -- the duplicate index of bulk imports -------------------------------------------------------
+    def checkout_duplicate_index(self) -> tuple[DuplicateIndex, NamesWatermark]:
+        """The names index for a bulk import. Loading a country's names costs what the country holds
+        (a growing share of each import as the registry fills up), so the index a finished import
+        kept current is handed to the next import, unless anything else has written organizations
+        since (then it is loaded afresh). An index is used by one import at a time."""
+        with self.db.read_session() as session:
+            mark = OrganizationRepository(session).names_watermark()
+        with self._kept_lock:
+            kept, self._kept_index = self._kept_index, None
+        if kept is not None and kept[0] == mark:
+            return kept[1], mark
+        return DuplicateIndex(self.duplicate_threshold), mark
+
+    def keep_duplicate_index(self, index: DuplicateIndex, since: NamesWatermark, created: int) -> None:
+        """Keep a finished import's index for the next one, if the only writes to organizations since
+        ``since`` are the ``created`` organizations that import registered (and so added to it)."""
+        with self.db.read_session() as session:
+            repo = OrganizationRepository(session)
+            mark = repo.names_watermark()
+            changed = repo.changed_between(since.last_updated, mark.last_updated)
+        if mark.count == since.count + created and changed == created:
+            with self._kept_lock:
+                self._kept_index = (mark, index)
 
     # -- writes ---------------------------------------------------------------------------------
     def create(self, payload: OrganizationCreate, *, allow_duplicate: bool = False) -> Organization:
@@ -494,8 +524,6 @@ class OrganizationService:
         repo.replace_identifiers(org_id, _identifier_pairs(candidate), new=new)
         repo.replace_facets(org_id, facets_of(candidate), new=new)
         repo.replace_names(org_id, candidate.where.country, names, new=new)
-        if dup_index is not None:
-            dup_index.add(candidate.where.country, org_id, names)
         repo.add_version(
             self._version_values(org_id, version, candidate.status, profile, action, changes, now)
         )
@@ -509,6 +537,9 @@ class OrganizationService:
             # restricted event (never inside the public registered event).
             name, country = candidate.identity.legal_name, candidate.where.country
             uow.add_event(events.people_updated(org_id, name, country, 1, people), org_id)
+        if dup_index is not None:
+            # Last: a row refused above (e.g. an event over the size limit) leaves no name behind.
+            dup_index.add(candidate.where.country, org_id, names)
         return org
 
     @staticmethod

@@ -32,7 +32,7 @@ from tejido_registry.organizations.bulk.tabular import (
     row_from_organization,
 )
 from tejido_registry.organizations.duplicates import DuplicateIndex
-from tejido_registry.organizations.repository import ImportRepository
+from tejido_registry.organizations.repository import ImportRepository, NamesWatermark
 from tejido_registry.organizations.schemas import SECTIONS, OrganizationCreate
 from tejido_registry.organizations.service import BatchItem, BatchOutcome, OrganizationService
 
@@ -174,11 +174,12 @@ class BulkImporter:
     batch_size: int = 500
     report: ImportReport = field(init=False)
     dup_index: DuplicateIndex = field(init=False)
+    names_mark: NamesWatermark = field(init=False)
     rows_read: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         self.report = ImportReport(id=new_id(), format=self.format, started_at=datetime.now(UTC))
-        self.dup_index = DuplicateIndex(self.service.duplicate_threshold)
+        self.dup_index, self.names_mark = self.service.checkout_duplicate_index()
 
     def start(self) -> ImportReport:
         """Record the job before the first row is read, so even an import that dies is visible."""
@@ -210,6 +211,8 @@ class BulkImporter:
         if batch:
             self._import_batch(batch)
         self._finish("completed", None)
+        if not self.report.updated:  # an update may drop names that the index still knows
+            self.service.keep_duplicate_index(self.dup_index, self.names_mark, self.report.created)
         if self.report.created + self.report.updated >= ANALYZE_AFTER_ROWS:
             self.service.db.analyze()  # a big import changes what the search planner should expect
         return self.report
