@@ -332,15 +332,18 @@ class OrganizationRepository:
             or_(col(names.norm).like(f"{p}%"), col(names.norm).like(f"% {p}%")) for p in rel.prefixes
         ]
         prefixed = select(col(names.norm)).where(own_names, *word_starts).exists()
-        rank = case((exact, 0), (prefixed, 1), else_=2)
+        rank_expr = case((exact, 0), (prefixed, 1), else_=2)
+        # Ordered by the selected column's label: SQLite would evaluate the CASE's correlated
+        # subqueries a second time for an ORDER BY that repeats the expression.
+        rank = rank_expr.label("rank")
         stmt = select(id_col, rank).where(*self._conditions(flt))
         if after is not None:
             (last_rank, last_name), last_id = after
             stmt = stmt.where(
                 or_(
-                    rank > last_rank,
-                    and_(rank == last_rank, name_col > last_name),
-                    and_(rank == last_rank, name_col == last_name, id_col > last_id),
+                    rank_expr > last_rank,
+                    and_(rank_expr == last_rank, name_col > last_name),
+                    and_(rank_expr == last_rank, name_col == last_name, id_col > last_id),
                 )
             )
         rows = self.session.execute(stmt.order_by(rank, name_col, id_col).limit(limit))
