@@ -34,7 +34,7 @@ from tejido_registry.organizations.bulk.tabular import (
 from tejido_registry.organizations.duplicates import DuplicateIndex
 from tejido_registry.organizations.repository import ImportRepository, NamesWatermark
 from tejido_registry.organizations.schemas import SECTIONS, OrganizationCreate
-from tejido_registry.organizations.service import BatchItem, BatchOutcome, OrganizationService
+from tejido_registry.organizations.service import BatchItem, BatchOutcome, OrganizationService, gc_paused
 
 # Fields of an exported organization that the registry computes: ignored on import, so an export
 # can be edited and imported back.
@@ -235,6 +235,11 @@ class BulkImporter:
                 self.report.errors_truncated = True
 
     def _import_batch(self, batch: list[ParsedRow]) -> None:
+        # Validating a batch allocates as much as writing it: no cyclic garbage collection meanwhile.
+        with gc_paused():
+            self._validate_and_upsert(batch)
+
+    def _validate_and_upsert(self, batch: list[ParsedRow]) -> None:
         self.report.total += len(batch)
         items: list[BatchItem] = []
         for parsed in batch:
