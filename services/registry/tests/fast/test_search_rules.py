@@ -15,6 +15,7 @@ from tejido_common.outbox import OutboxRow
 from tejido_common.problems import BadRequest, PreconditionFailed
 from tejido_registry.kit.changes import merge_patch
 from tejido_registry.kit.http import if_match_versions
+from tejido_registry.kit.text import normalize
 from tejido_registry.organizations.queries import OrganizationQueries
 from tejido_registry.organizations.schemas import OrganizationCreate, People, SearchQuery
 from tejido_registry.organizations.service import OrganizationService
@@ -225,3 +226,41 @@ def test_every_set_of_statuses_lists_exactly_those(
                     break
             assert sorted(found) == sorted(made[s] for s in statuses), statuses
     assert {item["id"] for item in queries.search(SearchQuery())["items"]} == {made["draft"], made["active"]}
+
+
+def test_relevance_pages_walk_every_rank_in_order(
+    service: OrganizationService, queries: OrganizationQueries
+) -> None:
+    """Ranks 0 and 1 come from the names and the acronym, rank 2 is read in name order: page after
+    page (with and without a country), every match comes exactly once, by rank, then name, then id."""
+    bodies = []
+    for i, country, sub in [(i, c, s) for i in range(4) for c, s in (("MX", "MX-SON"), ("CO", "CO-ANT"))]:
+        where = {"country": country, "subdivisions": [sub]}
+        bodies += [
+            org_body(f"Colectivo Río {i}{country}", where=where, purpose={"mission": f"Maíz nativo {i}"}),
+            org_body(f"Red Maizal {i}{country}", where=where),
+            org_body(f"Grupo Sur {i}{country}", where=where, identity={"acronym": "MAIZ"}),
+            org_body(f"Otro {i}{country}", where=where, purpose={"mission": "Agua"}),
+        ]
+    bodies.append(org_body("Maíz", where={"country": "MX", "subdivisions": ["MX-SON"]}))
+    for body in bodies:
+        service.create(OrganizationCreate.model_validate(body), allow_duplicate=True)
+    rank = {
+        "exact name": 0,
+        "exact alias": 0,
+        "exact acronym": 0,
+        "words of the name": 1,
+        "words of the alias": 1,
+    }
+    for country in ([], ["MX"], ["MX", "CO"]):
+        seen, cursor = [], None
+        while True:
+            page = queries.search(SearchQuery(q="maiz", country=country, cursor=cursor))
+            seen += page["items"]
+            if not (cursor := page["next_cursor"]):
+                break
+        keys = [(rank.get(o["match"], 2), normalize(o["identity"]["legal_name"]), o["id"]) for o in seen]
+        assert keys == sorted(keys) and len({o["id"] for o in seen}) == len(seen)
+        expected = 25 if not country or len(country) == 2 else 13
+        assert len(seen) == expected, country
+        assert {o["where"]["country"] for o in seen} <= set(country or ["MX", "CO"])

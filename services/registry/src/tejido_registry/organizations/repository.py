@@ -317,37 +317,65 @@ class OrganizationRepository:
         org, names, facet = OrganizationRow, OrganizationNameRow, OrganizationFacetRow
         id_col, name_col = col(org.id), col(org.sort_name)
         own_names = col(names.organization_id) == id_col
-        exact = or_(
+        same_name = or_(
             name_col == rel.exact,
             select(col(names.norm)).where(own_names, col(names.norm) == rel.key).exists(),
+        )
+        same_acronym = (
             select(col(facet.value))
             .where(
                 col(facet.organization_id) == id_col,
                 col(facet.facet) == "acronym",
                 col(facet.value) == rel.acronym,
             )
-            .exists(),
+            .exists()
         )
         word_starts = [
             or_(col(names.norm).like(f"{p}%"), col(names.norm).like(f"% {p}%")) for p in rel.prefixes
         ]
         prefixed = select(col(names.norm)).where(own_names, *word_starts).exists()
-        rank_expr = case((exact, 0), (prefixed, 1), else_=2)
-        # Ordered by the selected column's label: SQLite would evaluate the CASE's correlated
-        # subqueries a second time for an ORDER BY that repeats the expression.
-        rank = rank_expr.label("rank")
-        stmt = select(id_col, rank).where(*self._conditions(flt))
-        if after is not None:
-            (last_rank, last_name), last_id = after
-            stmt = stmt.where(
-                or_(
-                    rank_expr > last_rank,
-                    and_(rank_expr == last_rank, name_col > last_name),
-                    and_(rank_expr == last_rank, name_col == last_name, id_col > last_id),
-                )
+        # A name equal to the query has a word starting with each query word: only organizations
+        # with such a name are checked for an equal one.
+        rank_expr = case((prefixed, case((same_name, 0), else_=1)), (same_acronym, 0), else_=2)
+        # Ranks 0 and 1 are found from the other side: the names with a word starting with each query
+        # word (one pass over a country's names) and the acronym. Everything else ranks 2 and is read
+        # in name order, so a frequent word stops at the page's end instead of ranking and sorting
+        # every organization that has it.
+        name_hits = select(col(names.organization_id)).where(*word_starts)
+        if flt.countries:  # an organization's names carry its country
+            name_hits = name_hits.where(col(names.country).in_(flt.countries))
+        acronym_hits = select(col(facet.organization_id)).where(
+            col(facet.facet) == "acronym", col(facet.value) == rel.acronym
+        )
+        conds = self._conditions(flt)
+        found: list[tuple[str, int]] = []
+        last_rank = after[0][0] if after is not None else 0
+        if last_rank < 2:
+            # Ordered by the selected column's label: SQLite would evaluate the CASE's correlated
+            # subqueries a second time for an ORDER BY that repeats the expression.
+            rank = rank_expr.label("rank")
+            top = select(id_col, rank).where(
+                *conds, or_(id_col.in_(name_hits), id_col.in_(acronym_hits)), rank_expr < 2
             )
-        rows = self.session.execute(stmt.order_by(rank, name_col, id_col).limit(limit))
-        return [(r[0], int(r[1])) for r in rows]
+            if after is not None:
+                (_, last_name), last_id = after
+                top = top.where(
+                    or_(
+                        rank_expr > last_rank,
+                        and_(rank_expr == last_rank, name_col > last_name),
+                        and_(rank_expr == last_rank, name_col == last_name, id_col > last_id),
+                    )
+                )
+            rows = self.session.execute(top.order_by(rank, name_col, id_col).limit(limit))
+            found = [(r[0], int(r[1])) for r in rows]
+        if len(found) < limit:
+            rest = select(id_col).where(*conds, id_col.not_in(name_hits), id_col.not_in(acronym_hits))
+            if after is not None and last_rank == 2:
+                (_, last_name), last_id = after
+                rest = rest.where(tuple_(name_col, id_col) > tuple_(last_name, last_id))
+            ids = self.session.scalars(rest.order_by(name_col, id_col).limit(limit - len(found)))
+            found += [(i, 2) for i in ids]
+        return found
 
     def _conditions(self, flt: OrganizationFilter) -> list[ColumnElement[bool]]:
         org = OrganizationRow
