@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, get_args
 
@@ -34,6 +34,8 @@ SORT_COLUMNS: dict[str, Any] = {
 
 STATUSES = get_args(Status)
 FACET_VALUE_LENGTH = 120  # the facet table's value column
+RAREST_COUNT_LIMIT = 5_000  # a search word's frequency is counted up to this many facet rows
+TOP_LIST_LIMIT = 2_000  # organizations that may rank 0 or 1, passed to the page queries as a list
 FACET_ORDER = {
     name: i
     for i, name in enumerate(
@@ -280,6 +282,8 @@ class OrganizationRepository:
         """Two steps: the ids of one page (narrow columns only, index-covered where possible), then
         those organizations' rows, whose profile documents are large. Each row comes with its
         relevance rank (0 unless ranked by relevance)."""
+        if len(flt.term_prefixes) > 1:
+            flt = replace(flt, term_prefixes=self._rarest_first(flt.term_prefixes))
         id_col = col(OrganizationRow.id)
         if relevance is not None:
             return self._fetch(self._ranked_ids(flt, relevance, after, limit))
@@ -302,6 +306,25 @@ class OrganizationRepository:
             order = [key_col.desc(), id_col.desc()] if sort.descending else [key_col, id_col]
         ids = list(self.session.scalars(stmt.order_by(*order).limit(limit)))
         return self._fetch([(i, 0) for i in ids])
+
+    def _rarest_first(self, prefixes: Sequence[str]) -> list[str]:
+        """Search words by how many organizations have a word starting with them (counted up to a
+        bound, on the facet index): the rarest drives the search, the others are probes."""
+        facet = OrganizationFacetRow
+
+        def seen(prefix: str) -> int:
+            rows = (
+                select(col(facet.organization_id))
+                .where(
+                    col(facet.facet) == "term",
+                    col(facet.value) >= prefix,
+                    col(facet.value) < _prefix_upper_bound(prefix),
+                )
+                .limit(RAREST_COUNT_LIMIT)
+            )
+            return int(self.session.scalar(select(func.count()).select_from(rows.subquery())) or 0)
+
+        return sorted(prefixes, key=seen)
 
     def _fetch(self, ranked: list[tuple[str, int]]) -> list[tuple[OrganizationRow, int]]:
         if not ranked:
@@ -342,21 +365,32 @@ class OrganizationRepository:
         # in name order, so a frequent word stops at the page's end instead of ranking and sorting
         # every organization that has it.
         name_hits = select(col(names.organization_id)).where(*word_starts)
-        if flt.countries:  # an organization's names carry its country
+        if flt.countries:  # an organization's names carry its country: one pass over its names
             name_hits = name_hits.where(col(names.country).in_(flt.countries))
+        elif flt.term_prefixes:  # else only the names of those with the (rarest) first word
+            first = flt.term_prefixes[0]
+            with_word = select(col(facet.organization_id)).where(
+                col(facet.facet) == "term",
+                col(facet.value) >= first,
+                col(facet.value) < _prefix_upper_bound(first),
+            )
+            name_hits = name_hits.where(col(names.organization_id).in_(with_word))
         acronym_hits = select(col(facet.organization_id)).where(
             col(facet.facet) == "acronym", col(facet.value) == rel.acronym
         )
+        # Usually few: found once and given to both queries below as a list.
+        hits: Any = name_hits.union(acronym_hits)
+        listed = list(self.session.scalars(select(hits.subquery().c[0]).limit(TOP_LIST_LIMIT + 1)))
+        if len(listed) <= TOP_LIST_LIMIT:
+            hits = listed
         conds = self._conditions(flt)
         found: list[tuple[str, int]] = []
         last_rank = after[0][0] if after is not None else 0
-        if last_rank < 2:
+        if last_rank < 2 and (not isinstance(hits, list) or hits):
             # Ordered by the selected column's label: SQLite would evaluate the CASE's correlated
             # subqueries a second time for an ORDER BY that repeats the expression.
             rank = rank_expr.label("rank")
-            top = select(id_col, rank).where(
-                *conds, or_(id_col.in_(name_hits), id_col.in_(acronym_hits)), rank_expr < 2
-            )
+            top = select(id_col, rank).where(*conds, id_col.in_(hits), rank_expr < 2)
             if after is not None:
                 (_, last_name), last_id = after
                 top = top.where(
@@ -369,7 +403,7 @@ class OrganizationRepository:
             rows = self.session.execute(top.order_by(rank, name_col, id_col).limit(limit))
             found = [(r[0], int(r[1])) for r in rows]
         if len(found) < limit:
-            rest = select(id_col).where(*conds, id_col.not_in(name_hits), id_col.not_in(acronym_hits))
+            rest = select(id_col).where(*conds, id_col.not_in(hits))
             if after is not None and last_rank == 2:
                 (_, last_name), last_id = after
                 rest = rest.where(tuple_(name_col, id_col) > tuple_(last_name, last_id))
