@@ -228,11 +228,19 @@ def test_every_set_of_statuses_lists_exactly_those(
     assert {item["id"] for item in queries.search(SearchQuery())["items"]} == {made["draft"], made["active"]}
 
 
+@pytest.mark.parametrize("rare_word_limit", [1_000, 0], ids=["word-drives", "country-drives"])
 def test_relevance_pages_walk_every_rank_in_order(
-    service: OrganizationService, queries: OrganizationQueries
+    service: OrganizationService,
+    queries: OrganizationQueries,
+    rare_word_limit: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Ranks 0 and 1 come from the names and the acronym, rank 2 is read in name order: page after
-    page (with and without a country), every match comes exactly once, by rank, then name, then id."""
+    page (with and without a country; the search driven by the rare word or by the country), every
+    match comes exactly once, by rank, then name, then id."""
+    from tejido_registry.organizations import repository
+
+    monkeypatch.setattr(repository, "RARE_WORD_LIMIT", rare_word_limit)
     bodies = []
     for i, country, sub in [(i, c, s) for i in range(4) for c, s in (("MX", "MX-SON"), ("CO", "CO-ANT"))]:
         where = {"country": country, "subdivisions": [sub]}

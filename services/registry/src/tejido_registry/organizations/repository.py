@@ -35,6 +35,7 @@ SORT_COLUMNS: dict[str, Any] = {
 STATUSES = get_args(Status)
 FACET_VALUE_LENGTH = 120  # the facet table's value column
 RAREST_COUNT_LIMIT = 5_000  # a search word's frequency is counted up to this many facet rows
+RARE_WORD_LIMIT = 1_000  # a search word this rare drives the search whatever the other filters
 TOP_LIST_LIMIT = 2_000  # organizations that may rank 0 or 1, passed to the page queries as a list
 FACET_ORDER = {
     name: i
@@ -69,6 +70,8 @@ class OrganizationFilter:
     dd_bands: Sequence[str] = ()
     modified_since: datetime | None = None
     identifier: tuple[str, str] | None = None
+    # set by the search: the first search word is rare enough to drive it (see _rarest_first)
+    drive_by_term: bool = False
 
 
 @dataclass(frozen=True)
@@ -282,8 +285,8 @@ class OrganizationRepository:
         """Two steps: the ids of one page (narrow columns only, index-covered where possible), then
         those organizations' rows, whose profile documents are large. Each row comes with its
         relevance rank (0 unless ranked by relevance)."""
-        if len(flt.term_prefixes) > 1:
-            flt = replace(flt, term_prefixes=self._rarest_first(flt.term_prefixes))
+        if flt.term_prefixes:
+            flt = self._rarest_first(flt)
         id_col = col(OrganizationRow.id)
         if relevance is not None:
             return self._fetch(self._ranked_ids(flt, relevance, after, limit))
@@ -307,9 +310,11 @@ class OrganizationRepository:
         ids = list(self.session.scalars(stmt.order_by(*order).limit(limit)))
         return self._fetch([(i, 0) for i in ids])
 
-    def _rarest_first(self, prefixes: Sequence[str]) -> list[str]:
-        """Search words by how many organizations have a word starting with them (counted up to a
-        bound, on the facet index): the rarest drives the search, the others are probes."""
+    def _rarest_first(self, flt: OrganizationFilter) -> OrganizationFilter:
+        """The search words by how many organizations have a word starting with them (counted up to
+        a bound, on the facet index): the rarest drives the search, the others are probes. A rare
+        word drives even with a country or actor type: its few organizations are checked, instead of
+        probing every organization of the country for it."""
         facet = OrganizationFacetRow
 
         def seen(prefix: str) -> int:
@@ -324,7 +329,9 @@ class OrganizationRepository:
             )
             return int(self.session.scalar(select(func.count()).select_from(rows.subquery())) or 0)
 
-        return sorted(prefixes, key=seen)
+        counted = sorted((seen(p), p) for p in flt.term_prefixes)
+        rare = counted[0][0] <= RARE_WORD_LIMIT
+        return replace(flt, term_prefixes=[p for _, p in counted], drive_by_term=rare)
 
     def _fetch(self, ranked: list[tuple[str, int]]) -> list[tuple[OrganizationRow, int]]:
         if not ranked:
@@ -365,7 +372,7 @@ class OrganizationRepository:
         # in name order, so a frequent word stops at the page's end instead of ranking and sorting
         # every organization that has it.
         name_hits = select(col(names.organization_id)).where(*word_starts)
-        if flt.countries:  # an organization's names carry its country: one pass over its names
+        if flt.countries and not flt.drive_by_term:  # names carry their country: one pass over them
             name_hits = name_hits.where(col(names.country).in_(flt.countries))
         elif flt.term_prefixes:  # else only the names of those with the (rarest) first word
             first = flt.term_prefixes[0]
@@ -448,7 +455,7 @@ class OrganizationRepository:
         # Without a filter on the organizations' own columns the most selective check drives the
         # search (an IN list, in id order); every other check is a probe of the facet primary key
         # for each candidate, never a list of, say, every Spanish-speaking organization.
-        drive = not (flt.countries or flt.actor_types or flt.identifier)
+        drive = flt.drive_by_term or not (flt.countries or flt.actor_types or flt.identifier)
         for i, (name, value_cond) in enumerate(checks):
             if drive and i == 0:
                 sub = select(col(facet.organization_id)).where(col(facet.facet) == name, value_cond)
