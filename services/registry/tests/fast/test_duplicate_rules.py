@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from tejido_registry.organizations.schemas import OrganizationCreate
@@ -31,3 +33,43 @@ def test_an_alias_matching_a_name_is_a_likely_duplicate(service: OrganizationSer
     register(service, "Grupo Conciencia", identity={"aliases": ["Consciousness Group"]})
     with pytest.raises(LikelyDuplicates):
         register(service, "Consciousness Group")
+
+
+def test_bulk_imports_hand_their_names_on_but_never_past_another_write(service: OrganizationService) -> None:
+    """The names index a finished import kept current goes to the next import, unless anything else
+    wrote organizations meanwhile: a later registration or archival is always seen."""
+    import json
+
+    from tejido_registry.organizations.bulk.importer import BulkImporter, ImportReport
+
+    def run(*names: str, meanwhile: str | None = None) -> ImportReport:
+        def lines() -> Iterator[str]:
+            for name in names:
+                yield json.dumps(org_body(name)) + "\n"
+                if meanwhile:
+                    register(service, meanwhile)  # another writer, while the import reads its file
+
+        importer = BulkImporter(service, "jsonl")
+        importer.start()
+        return importer.run(lines())
+
+    first = BulkImporter(service, "jsonl")
+    first.start()
+    assert first.run([json.dumps(org_body("Fundación Xochiquetzal Nahui")) + "\n"]).created == 1
+    assert service.checkout_duplicate_index()[0] is first.dup_index  # kept for the next import
+    assert service.checkout_duplicate_index()[0] is not first.dup_index  # by one import at a time
+
+    assert run("Red Cuauhtli Mixtli").created == 1
+    other = register(service, "Colectivo Itzel Ollin")  # not through an import
+    seen = run("Colectivo Itzeel Olin")  # the kept index is not used: the other one is seen
+    assert seen.failed == 1 and other in seen.errors[0].reason
+
+    assert run("Grupo Tonatiuh Yoltic", meanwhile="Colectivo Tlanextli Ameyal").created == 1
+    late = run("Colectivo Tlanextli Amehyal")  # written during the previous import: seen
+    assert late.created == 0 and late.errors[0].reason.startswith("likely duplicate")
+
+    archived = register(service, "Unión Citlali Quiahuitl")
+    run("Grupo Yaretzi Coatl")  # the index is kept again
+    service.archive(archived)
+    again = run("Unión Citlali Quiahuitl")  # an archived organization's name is free again
+    assert again.created == 1 and again.failed == 0

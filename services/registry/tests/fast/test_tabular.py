@@ -63,3 +63,11 @@ def test_areas_and_identifiers_keep_separators_inside_values() -> None:
     record = record_from_row(row_from_organization(org))
     assert record["identity"]["identifiers"] == [{"scheme": "XX-TEST", "id": "A|B"}]
     assert record["where"]["areas_of_operation"] == [{"country": "EC", "municipality": "Quito|Norte"}]
+
+
+def test_statistics_are_refreshed_after_imports_that_change_the_registry_much() -> None:
+    from tejido_registry.organizations.bulk.importer import needs_analyze
+
+    assert needs_analyze(10_000, 0) and needs_analyze(10_000, 50_000)
+    assert not needs_analyze(999, 0)  # small imports never
+    assert not needs_analyze(10_000, 90_000)  # a ninth more: close enough (PostgreSQL: seconds saved)

@@ -35,8 +35,18 @@ LongText = Annotated[
 
 
 def code_of(kind: str, values: Callable[[Taxonomy], Sequence[str]]) -> AfterValidator:
-    """A validator accepting only the codes of one taxonomy list, naming the list when it refuses."""
-    return AfterValidator(lambda value: check_code(kind, value, list(values(taxonomy()))))
+    """A validator accepting only the codes of one taxonomy list, naming the list when it refuses.
+    The accepted codes are kept as a set per taxonomy (bulk imports check thousands of codes)."""
+    known: dict[int, frozenset[str]] = {}
+
+    def check(value: str) -> str:
+        tax = taxonomy()
+        allowed = known.get(id(tax))
+        if allowed is None:
+            allowed = known[id(tax)] = frozenset(values(tax))
+        return value if value in allowed else check_code(kind, value, list(values(tax)))
+
+    return AfterValidator(check)
 
 
 FundingSource = Annotated[str, code_of("funding source", lambda t: t.funding_sources)]

@@ -123,8 +123,8 @@ class DuplicateIndex:
     def _load(self, repo: OrganizationRepository, country: str) -> _CountryNames:
         if country not in self._countries:
             names = _CountryNames()
-            for row in repo.names_in_country(country):
-                names.add(row.norm, row.organization_id, row.name)
+            for norm, org_id, name in repo.names_in_country(country):
+                names.add(norm, org_id, name)
             self._countries[country] = names
         return self._countries[country]
 

@@ -74,13 +74,26 @@ def _subject(org_id: str) -> str:
     return f"organization/{org_id}"
 
 
-def registered(org: Organization) -> Envelope:
+# ``org`` may also be given as its JSON form (exactly ``Organization.model_dump(mode="json")``): the
+# writer builds that once from the profile it stores, instead of serializing the whole profile again
+# for the event (a test checks that both forms give the same event).
+OrganizationData = Organization | dict[str, Any]
+
+
+def registered(org: OrganizationData) -> Envelope:
+    if isinstance(org, dict):
+        return Envelope.new(
+            REGISTERED.type, source=SOURCE, subject=_subject(org["id"]), data={"organization": org}
+        )
     return REGISTERED.envelope(
         OrganizationRegistered(organization=org), source=SOURCE, subject=_subject(org.id)
     )
 
 
-def updated(org: Organization, changed_fields: list[str]) -> Envelope:
+def updated(org: OrganizationData, changed_fields: list[str]) -> Envelope:
+    if isinstance(org, dict):
+        data = {"organization": org, "changed_fields": list(changed_fields)}
+        return Envelope.new(UPDATED.type, source=SOURCE, subject=_subject(org["id"]), data=data)
     payload = OrganizationUpdated(organization=org, changed_fields=changed_fields)
     return UPDATED.envelope(payload, source=SOURCE, subject=_subject(org.id))
 

@@ -25,6 +25,7 @@ class OrganizationRow(SQLModel, table=True):
         Index("ix_organizations_sort_name", "sort_name", "id"),
         Index("ix_organizations_completeness", "completeness", "id"),
         Index("ix_organizations_dd_band", "dd_band"),
+        Index("ix_organizations_country_name", "country", "sort_name", "id", "status"),
         Index(
             "ix_organizations_search",
             "country",

@@ -78,7 +78,7 @@ def to_model(row: OrganizationRow) -> Organization:
     )
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso_utc(value: datetime | None) -> str | None:
     """The same text pydantic writes for a UTC datetime."""
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
@@ -88,14 +88,14 @@ def public_dict(row: OrganizationRow) -> dict[str, Any]:
     written): what search pages and exports serve, without re-validating every profile they list."""
     if not all(section in row.profile for section in SECTIONS):
         return to_model(row).model_dump(mode="json")  # written before a section existed: fill defaults
-    due_diligence = {"band": row.dd_band, "rated_at": _iso(row.dd_rated_at)} if row.dd_band else None
+    due_diligence = {"band": row.dd_band, "rated_at": iso_utc(row.dd_rated_at)} if row.dd_band else None
     return {
         "id": row.id,
         "status": row.status,
         "version": row.version,
-        "created_at": _iso(row.created_at),
-        "updated_at": _iso(row.updated_at),
-        "archived_at": _iso(row.archived_at),
+        "created_at": iso_utc(row.created_at),
+        "updated_at": iso_utc(row.updated_at),
+        "archived_at": iso_utc(row.archived_at),
         **{section: row.profile[section] for section in SECTIONS},
         "completeness": completeness(row.profile, row.people),
         "due_diligence": due_diligence,

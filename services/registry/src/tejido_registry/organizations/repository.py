@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, get_args
 
-from sqlalchemy import and_, case, delete, or_, select, tuple_
+from sqlalchemy import and_, case, delete, func, or_, select, tuple_
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
@@ -21,6 +21,7 @@ from tejido_registry.organizations.models import (
     OrganizationRow,
     OrganizationVersionRow,
 )
+from tejido_registry.organizations.schemas import Status
 
 # Public sort names → the column that orders them (the id breaks ties, so keys are unique).
 SORT_COLUMNS: dict[str, Any] = {
@@ -31,6 +32,11 @@ SORT_COLUMNS: dict[str, Any] = {
 }
 
 
+STATUSES = get_args(Status)
+FACET_VALUE_LENGTH = 120  # the facet table's value column
+RAREST_COUNT_LIMIT = 5_000  # a search word's frequency is counted up to this many facet rows
+RARE_WORD_LIMIT = 1_000  # a search word this rare drives the search whatever the other filters
+TOP_LIST_LIMIT = 2_000  # organizations that may rank 0 or 1, passed to the page queries as a list
 FACET_ORDER = {
     name: i
     for i, name in enumerate(
@@ -64,6 +70,17 @@ class OrganizationFilter:
     dd_bands: Sequence[str] = ()
     modified_since: datetime | None = None
     identifier: tuple[str, str] | None = None
+    # set by the search: the first search word is rare enough to drive it (see _rarest_first)
+    drive_by_term: bool = False
+
+
+@dataclass(frozen=True)
+class NamesWatermark:
+    """How many organizations there are and the latest change: every write to an organization (its
+    names included, archiving too) moves one of them."""
+
+    count: int
+    last_updated: datetime | None
 
 
 @dataclass
@@ -87,6 +104,19 @@ class Relevance:
 def _prefix_upper_bound(prefix: str) -> str:
     """The smallest string greater than every string starting with ``prefix``."""
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _status_condition(statuses: Sequence[str]) -> ColumnElement[bool]:
+    """Two of the three statuses (the default listing: draft and active) as "not the third": an IN
+    list on the status index would make SQLite read every later row of both statuses and sort them
+    for each keyset page, where "not archived" lets it walk the sort order's index and stop at the
+    page's end."""
+    status = col(OrganizationRow.status)
+    rest = [s for s in STATUSES if s not in statuses]
+    if len(rest) == 1 and set(statuses) <= set(STATUSES):
+        condition: ColumnElement[bool] = status != rest[0]
+        return condition
+    return status.in_(statuses)
 
 
 class OrganizationRepository:
@@ -137,6 +167,21 @@ class OrganizationRepository:
         )
         return {row[0]: row[1] for row in self.session.execute(stmt)}
 
+    def names_watermark(self) -> NamesWatermark:
+        row = self.session.execute(
+            select(func.count(), func.max(col(OrganizationRow.updated_at))).select_from(OrganizationRow)
+        ).one()
+        return NamesWatermark(int(row[0]), row[1])
+
+    def changed_between(self, after: datetime | None, until: datetime | None) -> int:
+        """Organizations whose last change is in (after, until]."""
+        stmt = select(func.count()).select_from(OrganizationRow)
+        if after is not None:
+            stmt = stmt.where(col(OrganizationRow.updated_at) > after)
+        if until is not None:
+            stmt = stmt.where(col(OrganizationRow.updated_at) <= until)
+        return int(self.session.scalar(stmt) or 0)
+
     # -- identifiers ----------------------------------------------------------------------------
     def owners_of_identifiers(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
         wanted = set(pairs)
@@ -168,7 +213,9 @@ class OrganizationRepository:
             self.session.execute(
                 delete(OrganizationFacetRow).where(col(OrganizationFacetRow.organization_id) == org_id)
             )
-        rows = [{"facet": f, "value": v[:120], "organization_id": org_id} for f, v in set(facets)]
+        rows = [
+            {"facet": f, "value": v[:FACET_VALUE_LENGTH], "organization_id": org_id} for f, v in set(facets)
+        ]
         if rows:
             # Core inserts: an organization has dozens of facets and bulk imports write thousands.
             insert_rows(self.session, table_of(OrganizationFacetRow), rows)
@@ -189,13 +236,16 @@ class OrganizationRepository:
         if rows:
             insert_rows(self.session, table_of(OrganizationNameRow), rows)
 
-    def names_in_country(self, country: str) -> list[OrganizationNameRow]:
+    def names_in_country(self, country: str) -> list[tuple[str, str, str]]:
+        """(normalized name, organization id, spelling) of the country's organizations that are not
+        archived: plain tuples, as a bulk import loads a whole country's names at once."""
+        names = OrganizationNameRow
         stmt = (
-            select(OrganizationNameRow)
+            select(col(names.norm), col(names.organization_id), col(names.name))
             .join(OrganizationRow, col(OrganizationRow.id) == col(OrganizationNameRow.organization_id))
             .where(col(OrganizationNameRow.country) == country, col(OrganizationRow.status) != "archived")
         )
-        return list(self.session.scalars(stmt))
+        return [(r[0], r[1], r[2]) for r in self.session.execute(stmt)]
 
     # -- history --------------------------------------------------------------------------------
     def add_version(self, values: dict[str, Any]) -> None:
@@ -235,6 +285,8 @@ class OrganizationRepository:
         """Two steps: the ids of one page (narrow columns only, index-covered where possible), then
         those organizations' rows, whose profile documents are large. Each row comes with its
         relevance rank (0 unless ranked by relevance)."""
+        if flt.term_prefixes:
+            flt = self._rarest_first(flt)
         id_col = col(OrganizationRow.id)
         if relevance is not None:
             return self._fetch(self._ranked_ids(flt, relevance, after, limit))
@@ -258,6 +310,29 @@ class OrganizationRepository:
         ids = list(self.session.scalars(stmt.order_by(*order).limit(limit)))
         return self._fetch([(i, 0) for i in ids])
 
+    def _rarest_first(self, flt: OrganizationFilter) -> OrganizationFilter:
+        """The search words by how many organizations have a word starting with them (counted up to
+        a bound, on the facet index): the rarest drives the search, the others are probes. A rare
+        word drives even with a country or actor type: its few organizations are checked, instead of
+        probing every organization of the country for it."""
+        facet = OrganizationFacetRow
+
+        def seen(prefix: str) -> int:
+            rows = (
+                select(col(facet.organization_id))
+                .where(
+                    col(facet.facet) == "term",
+                    col(facet.value) >= prefix,
+                    col(facet.value) < _prefix_upper_bound(prefix),
+                )
+                .limit(RAREST_COUNT_LIMIT)
+            )
+            return int(self.session.scalar(select(func.count()).select_from(rows.subquery())) or 0)
+
+        counted = sorted((seen(p), p) for p in flt.term_prefixes)
+        rare = counted[0][0] <= RARE_WORD_LIMIT
+        return replace(flt, term_prefixes=[p for _, p in counted], drive_by_term=rare)
+
     def _fetch(self, ranked: list[tuple[str, int]]) -> list[tuple[OrganizationRow, int]]:
         if not ranked:
             return []
@@ -272,40 +347,82 @@ class OrganizationRepository:
         org, names, facet = OrganizationRow, OrganizationNameRow, OrganizationFacetRow
         id_col, name_col = col(org.id), col(org.sort_name)
         own_names = col(names.organization_id) == id_col
-        exact = or_(
+        same_name = or_(
             name_col == rel.exact,
             select(col(names.norm)).where(own_names, col(names.norm) == rel.key).exists(),
+        )
+        same_acronym = (
             select(col(facet.value))
             .where(
                 col(facet.organization_id) == id_col,
                 col(facet.facet) == "acronym",
                 col(facet.value) == rel.acronym,
             )
-            .exists(),
+            .exists()
         )
         word_starts = [
             or_(col(names.norm).like(f"{p}%"), col(names.norm).like(f"% {p}%")) for p in rel.prefixes
         ]
         prefixed = select(col(names.norm)).where(own_names, *word_starts).exists()
-        rank = case((exact, 0), (prefixed, 1), else_=2)
-        stmt = select(id_col, rank).where(*self._conditions(flt))
-        if after is not None:
-            (last_rank, last_name), last_id = after
-            stmt = stmt.where(
-                or_(
-                    rank > last_rank,
-                    and_(rank == last_rank, name_col > last_name),
-                    and_(rank == last_rank, name_col == last_name, id_col > last_id),
-                )
+        # A name equal to the query has a word starting with each query word: only organizations
+        # with such a name are checked for an equal one.
+        rank_expr = case((prefixed, case((same_name, 0), else_=1)), (same_acronym, 0), else_=2)
+        # Ranks 0 and 1 are found from the other side: the names with a word starting with each query
+        # word (one pass over a country's names) and the acronym. Everything else ranks 2 and is read
+        # in name order, so a frequent word stops at the page's end instead of ranking and sorting
+        # every organization that has it.
+        name_hits = select(col(names.organization_id)).where(*word_starts)
+        if flt.countries and not flt.drive_by_term:  # names carry their country: one pass over them
+            name_hits = name_hits.where(col(names.country).in_(flt.countries))
+        elif flt.term_prefixes:  # else only the names of those with the (rarest) first word
+            first = flt.term_prefixes[0]
+            with_word = select(col(facet.organization_id)).where(
+                col(facet.facet) == "term",
+                col(facet.value) >= first,
+                col(facet.value) < _prefix_upper_bound(first),
             )
-        rows = self.session.execute(stmt.order_by(rank, name_col, id_col).limit(limit))
-        return [(r[0], int(r[1])) for r in rows]
+            name_hits = name_hits.where(col(names.organization_id).in_(with_word))
+        acronym_hits = select(col(facet.organization_id)).where(
+            col(facet.facet) == "acronym", col(facet.value) == rel.acronym
+        )
+        # Usually few: found once and given to both queries below as a list.
+        hits: Any = name_hits.union(acronym_hits)
+        listed = list(self.session.scalars(select(hits.subquery().c[0]).limit(TOP_LIST_LIMIT + 1)))
+        if len(listed) <= TOP_LIST_LIMIT:
+            hits = listed
+        conds = self._conditions(flt)
+        found: list[tuple[str, int]] = []
+        last_rank = after[0][0] if after is not None else 0
+        if last_rank < 2 and (not isinstance(hits, list) or hits):
+            # Ordered by the selected column's label: SQLite would evaluate the CASE's correlated
+            # subqueries a second time for an ORDER BY that repeats the expression.
+            rank = rank_expr.label("rank")
+            top = select(id_col, rank).where(*conds, id_col.in_(hits), rank_expr < 2)
+            if after is not None:
+                (_, last_name), last_id = after
+                top = top.where(
+                    or_(
+                        rank_expr > last_rank,
+                        and_(rank_expr == last_rank, name_col > last_name),
+                        and_(rank_expr == last_rank, name_col == last_name, id_col > last_id),
+                    )
+                )
+            rows = self.session.execute(top.order_by(rank, name_col, id_col).limit(limit))
+            found = [(r[0], int(r[1])) for r in rows]
+        if len(found) < limit:
+            rest = select(id_col).where(*conds, id_col.not_in(hits))
+            if after is not None and last_rank == 2:
+                (_, last_name), last_id = after
+                rest = rest.where(tuple_(name_col, id_col) > tuple_(last_name, last_id))
+            ids = self.session.scalars(rest.order_by(name_col, id_col).limit(limit - len(found)))
+            found += [(i, 2) for i in ids]
+        return found
 
     def _conditions(self, flt: OrganizationFilter) -> list[ColumnElement[bool]]:
         org = OrganizationRow
         conds: list[ColumnElement[bool]] = []
         if flt.statuses:
-            conds.append(col(org.status).in_(flt.statuses))
+            conds.append(_status_condition(flt.statuses))
         if flt.actor_types:
             conds.append(col(org.actor_type).in_(flt.actor_types))
         if flt.countries:
@@ -338,7 +455,7 @@ class OrganizationRepository:
         # Without a filter on the organizations' own columns the most selective check drives the
         # search (an IN list, in id order); every other check is a probe of the facet primary key
         # for each candidate, never a list of, say, every Spanish-speaking organization.
-        drive = not (flt.countries or flt.actor_types or flt.identifier)
+        drive = flt.drive_by_term or not (flt.countries or flt.actor_types or flt.identifier)
         for i, (name, value_cond) in enumerate(checks):
             if drive and i == 0:
                 sub = select(col(facet.organization_id)).where(col(facet.facet) == name, value_cond)

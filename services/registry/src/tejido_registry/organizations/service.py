@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -33,8 +34,10 @@ from tejido_registry.organizations import events
 from tejido_registry.organizations.completeness import completeness
 from tejido_registry.organizations.duplicates import DuplicateIndex, name_keys
 from tejido_registry.organizations.models import OrganizationRow
-from tejido_registry.organizations.queries import public_dict, to_model
+from tejido_registry.organizations.queries import iso_utc, public_dict, to_model
 from tejido_registry.organizations.repository import (
+    FACET_VALUE_LENGTH,
+    NamesWatermark,
     OrganizationRepository,
 )
 from tejido_registry.organizations.schemas import (
@@ -104,12 +107,23 @@ def facets_of(org: OrganizationCreate) -> list[tuple[str, str]]:
     facets += [("offer_kind", item.kind) for item in coop.offers]
     facets += [("need_kind", item.kind) for item in coop.needs]
     texts = [identity.legal_name, *identity.aliases, identity.acronym or "", purpose.mission or ""]
-    facets += [("term", t) for t in search_terms(texts)]
+    terms = search_terms(texts)
     acronym = acronym_key(identity.acronym or "")
     if acronym:
         # Found as one word (S.E.M.I.L.L.A. by "semilla") and ranked first when searched exactly.
-        facets += [("acronym", acronym), ("term", acronym)]
+        facets.append(("acronym", acronym))
+        terms.add(acronym)
+    facets += [("term", t) for t in prefix_free(terms)]
     return facets
+
+
+def prefix_free(terms: set[str]) -> list[str]:
+    """The terms that are no other term's prefix (as stored: cut to the facet value length). Terms
+    are only ever searched by prefix, and a search word that is a prefix of "educa" is one of
+    "educacion" too: only the longer term needs a row."""
+    ordered = sorted(t[:FACET_VALUE_LENGTH] for t in terms)
+    last = len(ordered) - 1
+    return [t for i, t in enumerate(ordered) if i == last or not ordered[i + 1].startswith(t)]
 
 
 def _names(org: OrganizationCreate) -> list[str]:
@@ -133,6 +147,34 @@ class OrganizationService:
     ):
         self.db = db
         self.duplicate_threshold = duplicate_threshold
+        # The names a finished bulk import knew, for the next one (see checkout_duplicate_index).
+        self._kept_index: tuple[NamesWatermark, DuplicateIndex] | None = None
+        self._kept_lock = threading.Lock()
+
+    # -- the duplicate index of bulk imports -------------------------------------------------------
+    def checkout_duplicate_index(self) -> tuple[DuplicateIndex, NamesWatermark]:
+        """The names index for a bulk import. Loading a country's names costs what the country holds
+        (a growing share of each import as the registry fills up), so the index a finished import
+        kept current is handed to the next import, unless anything else has written organizations
+        since (then it is loaded afresh). An index is used by one import at a time."""
+        with self.db.read_session() as session:
+            mark = OrganizationRepository(session).names_watermark()
+        with self._kept_lock:
+            kept, self._kept_index = self._kept_index, None
+        if kept is not None and kept[0] == mark:
+            return kept[1], mark
+        return DuplicateIndex(self.duplicate_threshold), mark
+
+    def keep_duplicate_index(self, index: DuplicateIndex, since: NamesWatermark, created: int) -> None:
+        """Keep a finished import's index for the next one, if the only writes to organizations since
+        ``since`` are the ``created`` organizations that import registered (and so added to it)."""
+        with self.db.read_session() as session:
+            repo = OrganizationRepository(session)
+            mark = repo.names_watermark()
+            changed = repo.changed_between(since.last_updated, mark.last_updated)
+        if mark.count == since.count + created and changed == created:
+            with self._kept_lock:
+                self._kept_index = (mark, index)
 
     # -- writes ---------------------------------------------------------------------------------
     def create(self, payload: OrganizationCreate, *, allow_duplicate: bool = False) -> Organization:
@@ -462,26 +504,42 @@ class OrganizationService:
             completeness=Completeness(**scores),
             due_diligence=due_diligence,
         )
+        # The event carries the organization's JSON form, built from the profile just serialized for
+        # the row (the profile is serialized once for row, history and event).
+        data = {
+            "id": org_id,
+            "status": candidate.status,
+            "version": version,
+            "created_at": iso_utc(created_at),
+            "updated_at": iso_utc(now),
+            "archived_at": None,
+            **profile,
+            "completeness": scores,
+            "due_diligence": None
+            if due_diligence is None
+            else {"band": due_diligence.band, "rated_at": iso_utc(due_diligence.rated_at)},
+        }
         names = name_keys(_names(candidate))
         new = row is None  # nothing to delete first
         repo.replace_identifiers(org_id, _identifier_pairs(candidate), new=new)
         repo.replace_facets(org_id, facets_of(candidate), new=new)
         repo.replace_names(org_id, candidate.where.country, names, new=new)
-        if dup_index is not None:
-            dup_index.add(candidate.where.country, org_id, names)
         repo.add_version(
             self._version_values(org_id, version, candidate.status, profile, action, changes, now)
         )
         if action == "updated":
-            event = events.updated(org, [c.field for c in changes])
+            event = events.updated(data, [c.field for c in changes])
         else:
-            event = events.registered(org)
+            event = events.registered(data)
         uow.add_event(event, org_id)
         if row is None and people:
             # Due diligence screens key people: it learns of them on registration too, on their own
             # restricted event (never inside the public registered event).
             name, country = candidate.identity.legal_name, candidate.where.country
             uow.add_event(events.people_updated(org_id, name, country, 1, people), org_id)
+        if dup_index is not None:
+            # Last: a row refused above (e.g. an event over the size limit) leaves no name behind.
+            dup_index.add(candidate.where.country, org_id, names)
         return org
 
     @staticmethod

@@ -32,9 +32,9 @@ from tejido_registry.organizations.bulk.tabular import (
     row_from_organization,
 )
 from tejido_registry.organizations.duplicates import DuplicateIndex
-from tejido_registry.organizations.repository import ImportRepository
+from tejido_registry.organizations.repository import ImportRepository, NamesWatermark
 from tejido_registry.organizations.schemas import SECTIONS, OrganizationCreate
-from tejido_registry.organizations.service import BatchItem, BatchOutcome, OrganizationService
+from tejido_registry.organizations.service import BatchItem, BatchOutcome, OrganizationService, gc_paused
 
 # Fields of an exported organization that the registry computes: ignored on import, so an export
 # can be edited and imported back.
@@ -48,7 +48,12 @@ READ_ONLY_FIELDS = (
     "due_diligence",
 )
 MAX_REPORTED_ERRORS = 10_000
+# A big import changes what the search planner should expect: statistics are refreshed after one that
+# wrote at least this many rows and this share of the organizations there were before. (On PostgreSQL
+# a refresh costs seconds at 100,000 organizations, in the import's request: after every import it
+# was a growing share of each one; a smaller change leaves the statistics close enough.)
 ANALYZE_AFTER_ROWS = 1_000
+ANALYZE_AFTER_SHARE = 0.2
 
 
 class RowError(BaseModel):
@@ -174,11 +179,12 @@ class BulkImporter:
     batch_size: int = 500
     report: ImportReport = field(init=False)
     dup_index: DuplicateIndex = field(init=False)
+    names_mark: NamesWatermark = field(init=False)
     rows_read: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         self.report = ImportReport(id=new_id(), format=self.format, started_at=datetime.now(UTC))
-        self.dup_index = DuplicateIndex(self.service.duplicate_threshold)
+        self.dup_index, self.names_mark = self.service.checkout_duplicate_index()
 
     def start(self) -> ImportReport:
         """Record the job before the first row is read, so even an import that dies is visible."""
@@ -210,8 +216,10 @@ class BulkImporter:
         if batch:
             self._import_batch(batch)
         self._finish("completed", None)
-        if self.report.created + self.report.updated >= ANALYZE_AFTER_ROWS:
-            self.service.db.analyze()  # a big import changes what the search planner should expect
+        if not self.report.updated:  # an update may drop names that the index still knows
+            self.service.keep_duplicate_index(self.dup_index, self.names_mark, self.report.created)
+        if needs_analyze(self.report.created + self.report.updated, self.names_mark.count):
+            self.service.db.analyze()
         return self.report
 
     def _finish(self, state: ImportState, reason: str | None) -> None:
@@ -232,6 +240,11 @@ class BulkImporter:
                 self.report.errors_truncated = True
 
     def _import_batch(self, batch: list[ParsedRow]) -> None:
+        # Validating a batch allocates as much as writing it: no cyclic garbage collection meanwhile.
+        with gc_paused():
+            self._validate_and_upsert(batch)
+
+    def _validate_and_upsert(self, batch: list[ParsedRow]) -> None:
         self.report.total += len(batch)
         items: list[BatchItem] = []
         for parsed in batch:
@@ -281,6 +294,12 @@ class BulkImporter:
         reason = reason.removeprefix("Value error, ")
         name = column_for(loc) if self.format == "csv" else ".".join(str(p) for p in loc) or "row"
         return RowError(row=number, field=name, reason=reason)
+
+
+def needs_analyze(written: int, before: int) -> bool:
+    """Whether an import that wrote ``written`` organizations into a registry of ``before`` changed
+    it enough to refresh the planner's statistics."""
+    return written >= ANALYZE_AFTER_ROWS and written >= ANALYZE_AFTER_SHARE * before
 
 
 def _changes(parsed: ParsedRow, stored: dict[str, Any]) -> dict[str, Any]:
