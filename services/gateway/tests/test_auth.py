@@ -113,7 +113,9 @@ def test_rate_limits_per_key_and_per_address(gateway: Callable[..., str], client
     assert statuses == [200, 200, 200, 429]
     limited = client.get(gw + "/v1/alliances")
     assert limited.headers["content-type"] == "application/problem+json"
-    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    # Sliding window counter: a window full of 3 still weighs 3 × (1 - f) in the next one, so the wait
+    # is up to a window and a third (exact values: test_ratelimit.py), depending on when the run starts.
+    assert 1 <= int(limited.headers["retry-after"]) <= 80
     # Anonymous callers are counted per address, apart from the key's budget.
     with httpx.Client(base_url=gw, timeout=10, trust_env=False) as anonymous:
         assert [anonymous.get("/v1/organizations").status_code for _ in range(3)] == [200, 200, 429]
