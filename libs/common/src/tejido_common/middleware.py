@@ -86,8 +86,7 @@ class BodySizeLimitMiddleware:
         limit = self._limit(scope["path"])
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            if int(length) <= DRAIN_MAX_BYTES and not _expects_continue(scope):
-                await _drain(receive)
+            await drain_request_body(scope, receive)
             await _send_413(send, limit, scope["path"])
             return
         received = 0
@@ -112,7 +111,7 @@ class BodySizeLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not response_started:
-                await _drain(receive)
+                await drain_request_body(scope, receive)
                 await _send_413(send, limit, scope["path"])
 
 
@@ -127,8 +126,16 @@ def _expects_continue(scope: Scope) -> bool:
     return expect.lower() == b"100-continue"
 
 
-async def _drain(receive: Receive) -> None:
-    """Read and drop what is left of the request body, within ``DRAIN_MAX_BYTES``/``DRAIN_MAX_SECONDS``."""
+async def drain_request_body(scope: Scope, receive: Receive) -> None:
+    """Before refusing a request without reading its body: read and drop the rest of it, within
+    ``DRAIN_MAX_BYTES``/``DRAIN_MAX_SECONDS``, so that a client sending its whole body before reading
+    gets the answer rather than a connection reset."""
+    headers = dict(scope["headers"])
+    length = headers.get(b"content-length", b"0")
+    if (length.isdigit() and int(length) > DRAIN_MAX_BYTES) or _expects_continue(scope):
+        return
+    if length in (b"", b"0") and b"transfer-encoding" not in headers:
+        return
     drained = 0
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(DRAIN_MAX_SECONDS):

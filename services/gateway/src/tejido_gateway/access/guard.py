@@ -12,6 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from tejido_common.context import actor_var
 from tejido_common.identity import Principal, principal_var
 from tejido_common.logging import get_logger
+from tejido_common.middleware import drain_request_body
 from tejido_common.problems import FieldError, field_error, problem_response
 from tejido_gateway.access.policy import Decision, decide
 from tejido_gateway.access.service import AuthenticationFailed, Authenticator
@@ -56,6 +57,9 @@ class GuardMiddleware:
             response = problem_response(
                 status, title, code=code, detail=detail, instance=path, headers=extra, errors=errors
             )
+            # Refused from the headers alone: read a bounded rest of the body first, so the client
+            # gets this answer rather than a reset connection (429 too: it carries Retry-After).
+            await drain_request_body(scope, receive)
             await response(scope, receive, send)
 
         try:
