@@ -420,17 +420,7 @@ class EventConsumer:
             with self.db.session() as session:
                 if session.get(ProcessedEvent, (self.spec.name, envelope.id)) is not None:
                     return
-                handler = self.spec.handlers.get(envelope.type, self.spec.fallback)
-                if handler is not None:
-                    handler(session, envelope)
-                session.add(
-                    ProcessedEvent(
-                        consumer=self.spec.name,
-                        event_id=envelope.id,
-                        subject=envelope.type,
-                        processed_at=datetime.now(UTC),
-                    )
-                )
+                self._handle_and_record(session, envelope)
         except IntegrityError:
             # Another replica recorded the same event concurrently: it is applied exactly once.
             with self.db.read_session() as session:
@@ -439,6 +429,20 @@ class EventConsumer:
             return
         self.applied += 1
         CONSUMER_APPLIED.labels(self.service, self.spec.name).inc()
+
+    def _handle_and_record(self, session: Session, envelope: Envelope) -> None:
+        """The effect and its processed id, in the caller's transaction (or savepoint)."""
+        handler = self.spec.handlers.get(envelope.type, self.spec.fallback)
+        if handler is not None:
+            handler(session, envelope)
+        session.add(
+            ProcessedEvent(
+                consumer=self.spec.name,
+                event_id=envelope.id,
+                subject=envelope.type,
+                processed_at=datetime.now(UTC),
+            )
+        )
 
     def _apply_batch(self, envelopes: list[Envelope]) -> list[Exception | None]:
         """Apply events in order in one transaction, each in a savepoint with its processed id, and
@@ -461,19 +465,9 @@ class EventConsumer:
                     outcomes.append(None)
                     continue
                 bind_correlation_id(envelope.correlationid)
-                handler = self.spec.handlers.get(envelope.type, self.spec.fallback)
                 try:
                     with session.begin_nested():
-                        if handler is not None:
-                            handler(session, envelope)
-                        session.add(
-                            ProcessedEvent(
-                                consumer=self.spec.name,
-                                event_id=envelope.id,
-                                subject=envelope.type,
-                                processed_at=datetime.now(UTC),
-                            )
-                        )
+                        self._handle_and_record(session, envelope)
                 except Exception as exc:
                     if isinstance(exc, IntegrityError) and self._recorded(session, envelope.id):
                         outcomes.append(None)  # another replica applied it meanwhile
