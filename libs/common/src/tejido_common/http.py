@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Protocol, TypeVar
 
-from fastapi import Header, Response
+from fastapi import Header, Query, Response
 
 from tejido_common.problems import Problem, Unprocessable, field_error
 
@@ -31,6 +31,17 @@ IfMatch = Annotated[
             "pattern": r'^(\*|(W/)?"[0-9]{1,18}"( *, *(W/)?"[0-9]{1,18}")*)$',
             "examples": ['W/"3"', 'W/"3", W/"4"'],
         },
+    ),
+]
+
+
+# A page's ``cursor`` query parameter. Documented only (a bad cursor stays a 400 naming the field, from
+# the service that decodes it): base64url, as the previous page's ``next_cursor`` gives it.
+Cursor = Annotated[
+    str | None,
+    Query(
+        description="next_cursor of the previous page, unchanged",
+        json_schema_extra={"pattern": r"^[A-Za-z0-9_-]+$"},
     ),
 ]
 

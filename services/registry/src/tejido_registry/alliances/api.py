@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from tejido_common.http import IfMatch, parse_if_match, problem_responses, with_etag
+from tejido_common.http import Cursor, IfMatch, parse_if_match, problem_responses, with_etag
 from tejido_registry.alliances.schemas import (
     Alliance,
     AllianceCreate,
@@ -53,14 +53,7 @@ def list_alliances(
     modality: Annotated[Many, Query()] = [],  # noqa: B006
     scope: Annotated[Many, Query()] = [],  # noqa: B006
     development_strategy: Annotated[Many, Query()] = [],  # noqa: B006
-    cursor: Annotated[
-        str | None,
-        # Documented only (a bad cursor stays a 400 naming the field): base64url, as next_cursor gives it.
-        Query(
-            description="next_cursor of the previous page, unchanged",
-            json_schema_extra={"pattern": r"^[A-Za-z0-9_-]+$"},
-        ),
-    ] = None,
+    cursor: Cursor = None,
     limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
 ) -> AlliancePage:
     """List alliances in creation order, filtered (values of one filter are alternatives)."""
@@ -160,14 +153,7 @@ def remove_party(
 def organization_alliances(
     org_id: str,
     service: Service,
-    cursor: Annotated[
-        str | None,
-        # Documented only (a bad cursor stays a 400 naming the field): base64url, as next_cursor gives it.
-        Query(
-            description="next_cursor of the previous page, unchanged",
-            json_schema_extra={"pattern": r"^[A-Za-z0-9_-]+$"},
-        ),
-    ] = None,
+    cursor: Cursor = None,
     limit: Annotated[int | None, Query(ge=1, le=1000)] = None,
 ) -> OrganizationAlliances:
     """The alliances this organization is a party of, with its role in each."""

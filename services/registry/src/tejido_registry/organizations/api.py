@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 
-from tejido_common.http import IfMatch, parse_if_match, problem_responses, with_etag
+from tejido_common.http import Cursor, IfMatch, parse_if_match, problem_responses, with_etag
 from tejido_common.identity import OPERATOR, ORG_EDITOR, REVIEWER, require_organization, require_role
 from tejido_registry.kit.types import UtcDateTime
 from tejido_registry.organizations.queries import OrganizationQueries
@@ -105,14 +105,7 @@ def update_organization(
 def organization_history(
     org_id: str,
     queries: Queries,
-    cursor: Annotated[
-        str | None,
-        # Documented only (a bad cursor stays a 400 naming the field): base64url, as next_cursor gives it.
-        Query(
-            description="next_cursor of the previous page, unchanged",
-            json_schema_extra={"pattern": r"^[A-Za-z0-9_-]+$"},
-        ),
-    ] = None,
+    cursor: Cursor = None,
     limit: Annotated[int | None, Query(ge=1, le=1000, description=LIMIT_DOC)] = None,
 ) -> OrganizationHistory:
     """Every change, newest first: version, who, when, and each field's old → new value."""
