@@ -105,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
     p_rep.add_argument("--chunk", type=int, default=50_000, help="rows per import request")
     p_rep.add_argument("--requests", type=int, default=100, help="measured aggregate requests per query")
     _common(p_rep)
+    p_relay = sub.add_parser("relay", help="outbox relay: events/s marking in chunks vs one by one")
+    p_relay.add_argument("--events", type=int, default=3_000)
+    p_relay.add_argument("--mark-every", type=int, default=20)
+    _common(p_relay)
     p_data = sub.add_parser("data", help="write the generated organizations to a CSV file (no benchmark)")
     p_data.add_argument("--rows", type=int, default=10_000)
     p_data.add_argument("--seed", type=int, default=DEFAULT_SEED)
@@ -148,6 +152,14 @@ def main(argv: list[str] | None = None) -> int:
 
     backends = _backends(args)
     results: dict[str, Any] = {}
+    if args.command == "relay":
+        from bench.relay_bench import print_relay, run_relay
+
+        results["relay"] = []
+        for backend in backends:
+            result = run_relay(backend, args.postgres, args.events, args.mark_every)
+            results["relay"].append(result)
+            print_relay(result)
     if args.command in ("import", "all"):
         results["import"] = []
         for backend in backends:

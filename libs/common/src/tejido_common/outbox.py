@@ -219,6 +219,7 @@ class OutboxRelay:
         batch_size: int = 200,
         publish_timeout: float = 5.0,
         park_after: int = 5,
+        mark_every: int = 20,
         service: str = "",
         executor: DaemonExecutor | None = None,
         leadership: RelayLeadership | None = None,
@@ -229,6 +230,10 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.publish_timeout = publish_timeout
         self.park_after = park_after
+        # Acknowledged rows are marked sent in chunks of this many (one transaction each, not one per
+        # row): a process killed between a publish and its mark re-sends at most this many, which
+        # JetStream drops as duplicates inside the window.
+        self.mark_every = max(1, mark_every)
         self.service = service or broker.name
         # Database work runs on the backbone's own threads, never behind request handlers.
         self._own_executor = executor is None
@@ -313,11 +318,11 @@ class OutboxRelay:
             )
             return list(session.scalars(stmt))
 
-    def _mark_sent(self, seq: int) -> None:
+    def _mark_sent(self, seqs: list[int]) -> None:
         with self.db.session() as session:
             session.execute(
                 update(OutboxRow)
-                .where(col(OutboxRow.seq) == seq)
+                .where(col(OutboxRow.seq).in_(seqs))
                 .values(published_at=datetime.now(UTC), attempts=col(OutboxRow.attempts) + 1)
             )
 
@@ -348,6 +353,13 @@ class OutboxRelay:
         rows = await self._db(self._pending)
         sent = 0
         blocked: set[str] = set()  # aggregates with a failed row in this batch: keep their order
+        acknowledged: list[int] = []  # published and acknowledged, not yet marked
+
+        async def mark() -> None:
+            if acknowledged:
+                await self._db(self._mark_sent, list(acknowledged))
+                acknowledged.clear()
+
         for row in rows:
             if row.aggregate_id in blocked:
                 continue
@@ -364,6 +376,7 @@ class OutboxRelay:
                 if not row_specific(exc):
                     # The broker, not the row: stop the batch, charge nothing, retry with backoff.
                     RELAY_FAILURES.labels(self.service, "broker").inc()
+                    await mark()
                     await self._db(self._note_outage, seq, error)
                     raise
                 RELAY_FAILURES.labels(self.service, "row").inc()
@@ -384,11 +397,13 @@ class OutboxRelay:
                         "outbox row failed, will retry", event_id=row.id, attempts=attempts, error=error
                     )
                 continue
-            # Marked per acknowledged publish: a crash here re-sends at most this one row.
-            await self._db(self._mark_sent, seq)
+            acknowledged.append(seq)
+            if len(acknowledged) >= self.mark_every:
+                await mark()
             sent += 1
             self.published_total += 1
             RELAY_PUBLISHED.labels(self.service).inc()
+        await mark()
         self.last_error = None
         return sent
 

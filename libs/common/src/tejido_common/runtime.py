@@ -83,6 +83,7 @@ class ServiceRuntime:
                 poll_seconds=settings.outbox_poll_seconds,
                 batch_size=settings.outbox_batch_size,
                 park_after=settings.outbox_park_after,
+                mark_every=settings.outbox_mark_every,
                 service=settings.service_name,
             )
         # Health checks, metrics and pruning get their own thread: request work never delays them.

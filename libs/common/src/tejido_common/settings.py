@@ -35,6 +35,9 @@ class ServiceSettings(BaseSettings):
     max_event_bytes: int = Field(default=900_000, ge=1024)
     # A row that fails to publish this many times (a row-specific error, not an outage) is parked.
     outbox_park_after: int = Field(default=5, ge=1)
+    # Acknowledged rows are marked sent this many at a time: a relay killed in between re-sends at most
+    # this many, inside the duplicate window (one transaction per event capped the relay at ~400/s).
+    outbox_mark_every: int = Field(default=20, ge=1, le=1000)
     # JetStream drops a re-published Nats-Msg-Id inside this window: it must outlast an outage of a
     # relay that published but had not marked its rows yet. 24 h of ids costs ~100 bytes per event.
     stream_duplicate_window_seconds: float = Field(default=86_400.0, gt=0)
