@@ -100,3 +100,27 @@ async def test_a_batch_skips_events_already_processed_and_repeats_inside_it(setu
         assert runs == Counter({first.id: 1, second.id: 1})
     finally:
         await consumer.stop()
+
+
+async def test_a_batch_of_only_unknown_versions_does_not_interrupt_the_consumer(
+    setup, nats_server: NatsServer
+) -> None:
+    """Every message of a fetched batch dead-lettered one by one leaves nothing to apply together; that
+    empty rest once divided by zero and interrupted the consumer (re-subscribing on every such batch)."""
+    db, broker = setup
+    newer = [envelope(n).model_copy(update={"type": TYPE.replace(".v1", ".v2")}) for n in range(2)]
+    for e in newer:  # both waiting before the consumer starts: one fetch gets them
+        await broker.js.publish(e.type, e.to_bytes(), headers={"Nats-Msg-Id": e.id})
+
+    def handler(session: Session, event: Envelope) -> None:
+        session.execute(insert(effects).values(event_id=event.id))
+
+    consumer = consumer_for(db, broker, handler)
+    await consumer.start()
+    try:
+        await wait_for(lambda: consumer.unknown == 2)
+        await publish(broker, envelope(99))
+        await wait_for(lambda: len(applied(db)) == 1)
+        assert consumer.interruptions == 0
+    finally:
+        await consumer.stop()

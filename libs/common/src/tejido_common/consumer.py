@@ -195,6 +195,7 @@ class EventConsumer:
         self.applied = 0
         self.dead_lettered = 0
         self.unknown = 0
+        self.interruptions = 0  # pull loops that ended in an error and subscribed again
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"consumer-{self.spec.name}-{self.spec.stream}")
@@ -274,6 +275,7 @@ class EventConsumer:
                 raise
             except Exception as exc:
                 # Connection lost, server restarted or consumer deleted: subscribe again.
+                self.interruptions += 1
                 log.warning("consumer interrupted", consumer=self.spec.name, error=str(exc) or repr(exc))
                 with contextlib.suppress(Exception):
                     await sub.unsubscribe()
@@ -328,6 +330,8 @@ class EventConsumer:
         await self._apply_run(ready)
 
     async def _apply_run(self, items: list[tuple[Msg, Envelope]]) -> None:
+        if not items:  # every message of the batch took the one-message path (or none came)
+            return
         if len(items) == 1:
             await self._handle(items[0][0], counted=True)
             return
