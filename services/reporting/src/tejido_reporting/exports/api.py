@@ -10,7 +10,7 @@ from tejido_common.http import problem_responses
 from tejido_common.problems import NotFound
 from tejido_reporting.aggregates.api import Selection, get_aggregator
 from tejido_reporting.aggregates.queries import Aggregator
-from tejido_reporting.exports import charts, iati
+from tejido_reporting.exports import charts, examples, iati
 from tejido_reporting.exports.results import alliance_results
 from tejido_reporting.network.repository import NetworkRepository
 from tejido_reporting.settings import ReportingSettings
@@ -22,7 +22,7 @@ MEDIA = {"svg": "image/svg+xml", "png": "image/png"}
 
 @router.get(
     "/chart",
-    responses={**PROBLEMS, 200: {"content": {"image/svg+xml": {}, "image/png": {}}}},
+    responses={**PROBLEMS, **examples.CHART_RESPONSES},
     response_class=Response,
 )
 def chart(
@@ -41,7 +41,7 @@ def chart(
 
 @router.get(
     "/alliances/{alliance_id}/iati",
-    responses={**PROBLEMS, 200: {"content": {"application/xml": {}}}},
+    responses={**PROBLEMS, **examples.IATI_RESPONSES},
     response_class=Response,
 )
 def alliance_iati(alliance_id: str, request: Request) -> Response:

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tejido_common.http import problem_responses
 from tejido_common.identity import current_principal, require_organization
+from tejido_reporting.observations import examples
 from tejido_reporting.observations.schemas import ImportReport, ObservationHistory, ObservationIn, Outcome
 from tejido_reporting.observations.service import ObservationService
 
@@ -41,9 +42,7 @@ def record_observation(body: ObservationIn, service: Service, response: Response
     ":import",
     response_model=ImportReport,
     responses=PROBLEMS,
-    openapi_extra={
-        "requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}
-    },
+    openapi_extra={"requestBody": examples.IMPORT_REQUEST_BODY},
 )
 async def import_observations(request: Request, service: Service) -> ImportReport:
     """Bulk CSV (UTF-8, comma or semicolon; columns as in ``observations/bulk.py``; parts written

@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from tejido_common.http import problem_responses
 from tejido_common.problems import DomainError, field_error
 from tejido_registry.organizations.api import Queries, Search, Service
+from tejido_registry.organizations.bulk import examples
 from tejido_registry.organizations.bulk.export import Format, export_rows
 from tejido_registry.organizations.bulk.importer import BulkImporter, ImportReport, import_report
 from tejido_registry.organizations.bulk.stream import feed_importer
@@ -47,15 +48,7 @@ def _format_of(request: Request, explicit: Format | None) -> Format:
     "/v1/organizations:import",
     response_model=ImportReport,
     responses=PROBLEMS,
-    openapi_extra={
-        "requestBody": {
-            "content": {
-                "text/csv": {"schema": {"type": "string"}},
-                "application/x-ndjson": {"schema": {"type": "string"}},
-            },
-            "required": True,
-        }
-    },
+    openapi_extra={"requestBody": examples.IMPORT_REQUEST_BODY},
 )
 async def import_organizations(
     request: Request,
@@ -88,7 +81,7 @@ def get_import(import_id: str, queries: Queries) -> ImportReport:
 
 @bulk_router.get(
     "/v1/organizations:export",
-    responses={200: {"content": {"text/csv": {}, "application/x-ndjson": {}}}, **PROBLEMS},
+    responses={**examples.EXPORT_RESPONSES, **PROBLEMS},
 )
 def export_organizations(
     queries: Queries,
