@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from tejido_common.http import problem_responses
 from tejido_reporting.kit.csvsafe import to_csv
-from tejido_reporting.network.queries import network_stats, stats_rows
+from tejido_reporting.network.queries import network_stats, reported_totals, stats_rows
 from tejido_reporting.network.schemas import NetworkStats
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -20,7 +20,8 @@ def network(
 ) -> Response | NetworkStats:
     """Organizations by type and region, the recruitment funnel, alliances by stage, type, modality,
     legitimacy and strategy, and the due-diligence band distribution."""
-    stats = network_stats(request.app.state.runtime.db)
+    state = request.app.state
+    stats = network_stats(state.runtime.db, reported_totals(state.aggregator))
     if format == "csv":
         return Response(
             to_csv(["section", "key", "count"], stats_rows(stats)), media_type="text/csv; charset=utf-8"

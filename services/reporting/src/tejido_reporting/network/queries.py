@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from tejido_common.db import Database
+from tejido_common.problems import NotFound
+from tejido_reporting.aggregates.queries import AggregateQuery, Aggregator
 from tejido_reporting.network.repository import NetworkRepository
 from tejido_reporting.network.schemas import AllianceStats, Funnel, NetworkStats, OrganizationStats
 
+# The invitation steps of the funnel are reported by the network as indicators (no event tells them).
+INVITED, INTERESTED = "organizations_summoned", "organizations_interested"
+ReportedTotal = Callable[[str], float | None]
 
-def network_stats(db: Database) -> NetworkStats:
+
+def network_stats(db: Database, reported_total: ReportedTotal) -> NetworkStats:
+    """``reported_total(indicator)``: the in-force total of an indicator over every period (None when
+    nothing is reported), i.e. the aggregator's unfiltered totals."""
+    invited, interested = (_count(reported_total(code)) for code in (INVITED, INTERESTED))
     with db.read_session() as session:
         repo = NetworkRepository(session)
         by_status = repo.count_organizations_by_status()
@@ -25,6 +35,9 @@ def network_stats(db: Database) -> NetworkStats:
         joined = by_status.get("active", 0)
         registered = sum(by_status.values())
         funnel = Funnel(
+            invited=invited,
+            interested=interested,
+            interested_share=round(interested / invited, 4) if invited and interested is not None else None,
             registered=registered,
             started=started + joined,
             joined=joined,
@@ -60,9 +73,24 @@ def network_stats(db: Database) -> NetworkStats:
         )
 
 
-def stats_rows(stats: NetworkStats) -> list[tuple[str, str, int]]:
-    """The statistics as (section, key, count) rows for CSV."""
-    rows: list[tuple[str, str, int]] = [("organizations", "total", stats.organizations.total)]
+def reported_totals(aggregator: Aggregator) -> ReportedTotal:
+    def total(indicator: str) -> float | None:
+        try:
+            totals = aggregator.aggregate(AggregateQuery(indicator=indicator)).totals
+        except NotFound:  # a catalog without the indicator
+            return None
+        return totals[0].value if totals else None
+
+    return total
+
+
+def _count(total: float | None) -> int | None:
+    return None if total is None else round(total)
+
+
+def stats_rows(stats: NetworkStats) -> list[tuple[str, str, int | None]]:
+    """The statistics as (section, key, count) rows for CSV (an empty count: nothing reported)."""
+    rows: list[tuple[str, str, int | None]] = [("organizations", "total", stats.organizations.total)]
     for section, counts in (
         ("organizations.by_type", stats.organizations.by_type),
         ("organizations.by_country", stats.organizations.by_country),
@@ -78,6 +106,8 @@ def stats_rows(stats: NetworkStats) -> list[tuple[str, str, int]]:
         rows += [(section, key, count) for key, count in sorted(counts.items())]
     funnel = stats.funnel
     rows += [
+        ("funnel", "invited", funnel.invited),
+        ("funnel", "interested", funnel.interested),
         ("funnel", "registered", funnel.registered),
         ("funnel", "started", funnel.started),
         ("funnel", "joined", funnel.joined),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class OrganizationStats(BaseModel):
@@ -14,8 +14,14 @@ class OrganizationStats(BaseModel):
 
 
 class Funnel(BaseModel):
-    """Recruitment as the registry's events show it: profiles started (draft) → joined (active)."""
+    """Recruitment: organizations invited → interested, as the network reports them (the in-force
+    totals of the indicators ``organizations_summoned`` and ``organizations_interested``; ``null`` when
+    nothing is reported), then as the registry's events show it: profiles started (draft) → joined
+    (active)."""
 
+    invited: int | None = Field(description="total reported as organizations_summoned (e.g. 62)")
+    interested: int | None = Field(description="total reported as organizations_interested (e.g. 46)")
+    interested_share: float | None = Field(description="interested ÷ invited")
     registered: int
     started: int
     joined: int

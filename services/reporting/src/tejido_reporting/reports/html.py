@@ -38,6 +38,10 @@ TEXT = {
         "no_data": "sin datos",
         "stage": "Etapa",
         "since": "desde",
+        "funnel": "Convocatoria",
+        "invited": "convocadas",
+        "interested": "interesadas",
+        "joined": "activas en el registro",
     },
     "en": {
         "title": "Collective impact report",
@@ -67,6 +71,10 @@ TEXT = {
         "no_data": "no data",
         "stage": "Stage",
         "since": "since",
+        "funnel": "Recruitment",
+        "invited": "invited",
+        "interested": "interested",
+        "joined": "active in the registry",
     },
 }
 STYLE = """
@@ -116,6 +124,11 @@ def render(data: ReportData) -> str:
     for stage, count in sorted(data.network.alliances.by_stage.items()):
         parts.append(f'<tr><td>{e(stage)}</td><td class="num">{number(count)}</td></tr>')
     parts.append("</table>")
+    funnel = data.network.funnel
+    steps = [(funnel.invited, "invited"), (funnel.interested, "interested"), (funnel.joined, "joined")]
+    if funnel.invited is not None or funnel.interested is not None:
+        shown = " → ".join(f"{number(n)} {e(t[key])}" for n, key in steps if n is not None)
+        parts.append(f'<p class="funnel">{e(t["funnel"])}: {shown}</p>')
     for key, alliances in (("new", data.new_alliances), ("concluded", data.concluded_alliances)):
         parts.append(f"<h2>{e(t[key])}</h2>")
         if not alliances:

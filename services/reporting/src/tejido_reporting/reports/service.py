@@ -12,7 +12,7 @@ from tejido_reporting.aggregates.schemas import Aggregate
 from tejido_reporting.exports import charts
 from tejido_reporting.kit.periods import MonthRange
 from tejido_reporting.network.models import AllianceView
-from tejido_reporting.network.queries import network_stats
+from tejido_reporting.network.queries import network_stats, reported_totals
 from tejido_reporting.network.repository import NetworkRepository
 from tejido_reporting.network.schemas import NetworkStats
 from tejido_reporting.targets.schemas import Target
@@ -82,7 +82,7 @@ class ReportService:
             lang=lang,
             period_label=label,
             generated_at=datetime.now(UTC),
-            network=network_stats(self.db),
+            network=network_stats(self.db, reported_totals(self.aggregator)),
             new_alliances=new,
             concluded_alliances=concluded,
             indicators=indicators,
