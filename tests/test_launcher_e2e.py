@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tejido_cli.demo_observations import demo_observation_rows
 from tejido_common.natsserver import free_port, port_is_free
 
 # Whole-platform starts: each launch imports every service (slow on 2 busy cores).
@@ -185,6 +186,7 @@ def test_up_serves_demo_data_and_ctrl_c_stops_everything(tmp_path: Path, launche
     assert str(data_dir / "logs") in output
     assert f"{demo_lines()} created, 0 already present" in output
     assert "0 demo alliances created" not in output
+    assert f"{len(demo_observation_rows())} demo observations recorded" in output
     # The operator provisions every stream before the services start (they may not create one).
     streams = next(line for line in output.splitlines() if line.startswith("streams: "))
     for stream in ("REGISTRY", "MATCHING", "DUEDILIGENCE", "REPORTING", "DEADLETTER"):
@@ -201,6 +203,7 @@ def test_up_serves_demo_data_and_ctrl_c_stops_everything(tmp_path: Path, launche
     assert_nothing_left(children, gateway_port)
     assert f"0 created, {demo_lines()} already present" in output
     assert "0 demo alliances created" in output
+    assert f"{len(demo_observation_rows())} demo observations recorded" in output  # replayed, not twice
     assert "REGISTRY: unchanged" in output  # provisioned again on every start: nothing to change
 
 

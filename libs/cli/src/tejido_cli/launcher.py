@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 
 from tejido_cli.config import COMPONENTS, GATEWAY, SERVICES, Component, LauncherConfig
 from tejido_cli.demo_alliances import DemoAllianceError, demo_org_ids_by_slug, load_demo_alliances
+from tejido_cli.demo_observations import DemoObservationError, demo_observation_slugs, load_demo_observations
 from tejido_common.db import Database
 from tejido_common.http_protocol import HEADER_TIMEOUT_PROTOCOL
 from tejido_common.identity import SECRET_FILE, ensure_secret_file
@@ -348,13 +349,15 @@ class DemoResult:
     present: int = 0
     failures: list[str] = field(default_factory=list)
     alliances: int = 0
+    observations: int = 0
 
 
 def load_demo(
     gateway_url: str, lines: list[str], timeout: float = 120.0, *, api_key: str | None = None
 ) -> DemoResult:
     """Send the demo organizations through the bulk import (upsert by identifier: a re-run, even after
-    an interrupted one, finds them unchanged), then the demo alliances between them."""
+    an interrupted one, finds them unchanged), then the demo alliances between them, then the figures
+    the sources report as observations (idempotent by observation key)."""
     result = DemoResult()
     body = "".join(line if line.endswith("\n") else line + "\n" for line in lines).encode("utf-8")
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
@@ -379,6 +382,11 @@ def load_demo(
             result.alliances = load_demo_alliances(client, demo_org_ids_by_slug(client))
         except (DemoAllianceError, httpx.HTTPError) as exc:
             result.failures.append(f"alliances: {exc}")
+        try:
+            ids = demo_org_ids_by_slug(client, demo_observation_slugs())
+            result.observations = load_demo_observations(client, ids)
+        except (DemoObservationError, DemoAllianceError, httpx.HTTPError) as exc:
+            result.failures.append(f"observations: {exc}")
     return result
 
 
@@ -711,9 +719,10 @@ class Launcher:
         result = load_demo(self.cfg.url_of(GATEWAY), lines, api_key=self.demo_key)
         self.out.print(f"  {result.created} created, {result.present} already present")
         self.out.print(f"  {result.alliances} demo alliances created")
+        self.out.print(f"  {result.observations} demo observations recorded")
         if result.failures:
             self.err.print(
-                f"[yellow]warning:[/] {len(result.failures)} demo organization(s) not loaded "
+                f"[yellow]warning:[/] {len(result.failures)} demo item(s) not loaded "
                 "(will retry on next start):"
             )
             for failure in result.failures:
