@@ -7,36 +7,24 @@ community actions 2 + 8 + 36 + 13 = 59)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from tejido_cli.demo_alliances import demo_org_ids_by_slug
 from tejido_cli.demo_observations import demo_observation_rows, demo_observation_slugs, load_demo_observations
 from tejido_cli.launcher import demo_organizations
-from tejido_common.natsserver import NatsServer
-from tejido_common.testing import database_target
-from tejido_registry.testing import RunningRegistry, registry_settings, running_registry
-from tejido_reporting.testing import RunningReporting, reporting_settings, running_reporting
+from tejido_registry.testing import RunningRegistry
+from tejido_reporting.testing import RunningReporting
+
+from .reporting_stack import registry_and_reporting
 
 pytestmark = pytest.mark.db
 
 
 @pytest.fixture(scope="module")
 def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningRegistry, RunningReporting]]:
-    root: Path = tmp_path_factory.mktemp("demo-observations")
-    server = NatsServer(root / "nats")
-    server.start()
-    try:
-        with (
-            database_target("reg") as reg_db,
-            database_target("rep") as rep_db,
-            running_registry(registry_settings(root / "registry", server.url, reg_db)) as registry,
-            running_reporting(reporting_settings(root / "reporting", server.url, rep_db)) as reporting,
-        ):
-            yield registry, reporting
-    finally:
-        server.stop()
+    with registry_and_reporting(tmp_path_factory.mktemp("demo-observations")) as (_, registry, reporting):
+        yield registry, reporting
 
 
 def total(reporting: RunningReporting, indicator: str) -> float:

@@ -18,15 +18,15 @@ import pytest
 
 from tejido_common.events import Envelope
 from tejido_common.identity import ORG_EDITOR, scoped
-from tejido_common.natsserver import NatsServer
-from tejido_common.testing import database_target, service_client, wait_until
-from tejido_registry.testing import RunningRegistry, org_body, registry_settings, running_registry
+from tejido_common.testing import service_client, wait_until
+from tejido_registry.testing import RunningRegistry, org_body
 from tejido_reporting.exports import iati
 from tejido_reporting.observations.events import OBSERVATION_SUBMITTED
 from tejido_reporting.observations.schemas import ObservationIn
-from tejido_reporting.testing import RunningReporting, reporting_settings, running_reporting
+from tejido_reporting.testing import RunningReporting
 
 from .reporting_browser import artifact_dir, chromium_binary, view
+from .reporting_stack import registry_and_reporting
 
 pytestmark = pytest.mark.db
 
@@ -68,73 +68,63 @@ def stats(stack: Stack) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("reporting-e2e")
-    server = NatsServer(root / "nats")
-    server.start()
-    try:
-        with (
-            database_target("reg") as reg_db,
-            database_target("rep") as rep_db,
-            running_registry(registry_settings(root / "registry", server.url, reg_db)) as registry,
-            running_reporting(reporting_settings(root / "reporting", server.url, rep_db)) as reporting,
-        ):
-            c = registry.client
+    with registry_and_reporting(root) as (nats_url, registry, reporting):
+        c = registry.client
 
-            def register(name: str, country: str, sub: str, actor: str = "cso") -> str:
-                body = org_body(name)
-                body["identity"]["actor_type"] = actor
-                if actor != "cso":
-                    body["identity"].pop("cso_subtype", None)
-                body["identity"]["identifiers"] = [
-                    {"scheme": "XX-TEJIDODEMO", "id": name.lower().replace(" ", "-")}
-                ]
-                body["where"] = {"country": country, "subdivisions": [sub], "languages": ["spa"]}
-                response = c.post("/v1/organizations", json=body, params={"allow_duplicate": "true"})
-                assert response.status_code == 201, response.text
-                return str(response.json()["id"])
+        def register(name: str, country: str, sub: str, actor: str = "cso") -> str:
+            body = org_body(name)
+            body["identity"]["actor_type"] = actor
+            if actor != "cso":
+                body["identity"].pop("cso_subtype", None)
+            body["identity"]["identifiers"] = [
+                {"scheme": "XX-TEJIDODEMO", "id": name.lower().replace(" ", "-")}
+            ]
+            body["where"] = {"country": country, "subdivisions": [sub], "languages": ["spa"]}
+            response = c.post("/v1/organizations", json=body, params={"allow_duplicate": "true"})
+            assert response.status_code == 201, response.text
+            return str(response.json()["id"])
 
-            started = time.monotonic()
-            orgs = {
-                "thp": register("The Hunger Project Mexico", "MX", "MX-ZAC"),
-                "peru": register("Fondo Minero Social", "PE", "PE-ANC", "corporate_foundation"),
-                "servivienda": register("SERVIVIENDA", "CO", "CO-DC"),
-                "fedecoh": register("FEDECOH", "HN", "HN-FM"),
-            }
-            party = {"role": "executor", "legitimacy_sought": ["relational"]}
-            alliance = c.post(
-                "/v1/alliances",
-                json={
-                    "name": "SERVIVIENDA – FEDECOH: low-cost housing in Honduras",
-                    "purpose": "Technology transfer for low-cost modular housing.",
-                    "type": "knowledge",
-                    "scope": "international",
-                    "modality": "south_south",
-                    "development_strategy": "poverty_reduction",
-                    "parties": [
-                        {**party, "organization_id": orgs["servivienda"]},
-                        {
-                            "role": "counterpart",
-                            "organization_id": orgs["fedecoh"],
-                            "legitimacy_sought": ["market"],
-                        },
-                    ],
-                },
-            )
-            assert alliance.status_code == 201, alliance.text
-            alliance_id = str(alliance.json()["id"])
-            transition = c.post(f"/v1/alliances/{alliance_id}:transition", json={"to_stage": "prospecting"})
-            assert transition.status_code == 200, transition.text
-            api = reporting.client
-            wait_until(
-                lambda: (
-                    api.get("/v1/reports/network").json()["alliances"]["by_stage"].get("prospecting") == 1
-                    and api.get("/v1/reports/network").json()["organizations"]["total"] == 4
-                ),
-                timeout=20,
-                message="reporting learns the registry's organizations and alliance",
-            )
-            yield Stack(server.url, registry, reporting, orgs, alliance_id, time.monotonic() - started)
-    finally:
-        server.stop()
+        started = time.monotonic()
+        orgs = {
+            "thp": register("The Hunger Project Mexico", "MX", "MX-ZAC"),
+            "peru": register("Fondo Minero Social", "PE", "PE-ANC", "corporate_foundation"),
+            "servivienda": register("SERVIVIENDA", "CO", "CO-DC"),
+            "fedecoh": register("FEDECOH", "HN", "HN-FM"),
+        }
+        party = {"role": "executor", "legitimacy_sought": ["relational"]}
+        alliance = c.post(
+            "/v1/alliances",
+            json={
+                "name": "SERVIVIENDA – FEDECOH: low-cost housing in Honduras",
+                "purpose": "Technology transfer for low-cost modular housing.",
+                "type": "knowledge",
+                "scope": "international",
+                "modality": "south_south",
+                "development_strategy": "poverty_reduction",
+                "parties": [
+                    {**party, "organization_id": orgs["servivienda"]},
+                    {
+                        "role": "counterpart",
+                        "organization_id": orgs["fedecoh"],
+                        "legitimacy_sought": ["market"],
+                    },
+                ],
+            },
+        )
+        assert alliance.status_code == 201, alliance.text
+        alliance_id = str(alliance.json()["id"])
+        transition = c.post(f"/v1/alliances/{alliance_id}:transition", json={"to_stage": "prospecting"})
+        assert transition.status_code == 200, transition.text
+        api = reporting.client
+        wait_until(
+            lambda: (
+                api.get("/v1/reports/network").json()["alliances"]["by_stage"].get("prospecting") == 1
+                and api.get("/v1/reports/network").json()["organizations"]["total"] == 4
+            ),
+            timeout=20,
+            message="reporting learns the registry's organizations and alliance",
+        )
+        yield Stack(nats_url, registry, reporting, orgs, alliance_id, time.monotonic() - started)
 
 
 def observe(stack: Stack, org: str, key: str, indicator: str, **fields: Any) -> httpx.Response:
