@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import httpx
 
+from tejido_common.testing import wait_until
+
 
 def test_healthz(gateway: Callable[..., str], client: httpx.Client) -> None:
     response = client.get(gateway() + "/healthz")
@@ -14,7 +16,11 @@ def test_healthz(gateway: Callable[..., str], client: httpx.Client) -> None:
 
 
 def test_ready_when_every_upstream_is(gateway: Callable[..., str], client: httpx.Client) -> None:
-    response = client.get(gateway() + "/readyz")
+    url = gateway() + "/readyz"
+    wait_until(
+        lambda: client.get(url).status_code == 200, message="gateway ready"
+    )  # NATS connects after start
+    response = client.get(url)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "ready"
@@ -31,7 +37,10 @@ def test_ready_when_every_upstream_is(gateway: Callable[..., str], client: httpx
 def test_not_ready_when_an_upstream_is_down(
     gateway: Callable[..., str], client: httpx.Client, dead_url: str
 ) -> None:
-    response = client.get(gateway(reporting_url=dead_url) + "/readyz")
+    url = gateway(reporting_url=dead_url) + "/readyz"
+    # Served before its broker connection is up: wait for that one, the dead upstream stays dead.
+    wait_until(lambda: client.get(url).json()["checks"]["nats"] == "ok", message="gateway on NATS")
+    response = client.get(url)
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()

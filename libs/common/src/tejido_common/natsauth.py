@@ -102,7 +102,8 @@ NON_PRODUCERS = ("gateway",)
 # JetStream never answers them). Their in-memory read models follow the streams through *named*,
 # non-durable consumers with one filter each (checked like every other consumer): nobody may create an
 # unnamed (ephemeral) consumer, whose filter NATS could not check.
-RPC_SUBJECTS: dict[str, tuple[str, ...]] = {"matching": ("rpc.matching.>",)}
+# The gateway's replicas share their rate-limit counts the same way (``rpc.gateway.ratelimit``).
+RPC_SUBJECTS: dict[str, tuple[str, ...]] = {"matching": ("rpc.matching.>",), "gateway": ("rpc.gateway.>",)}
 
 
 def inbox_prefix(service: str) -> str:

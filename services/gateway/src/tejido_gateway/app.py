@@ -23,6 +23,7 @@ from tejido_gateway.keys.service import KeyService
 from tejido_gateway.openapi import OpenAPIAggregator
 from tejido_gateway.protection.headers import SecurityHeadersMiddleware
 from tejido_gateway.protection.ratelimit import RateLimiter
+from tejido_gateway.protection.sharing import SharedRateLimits
 from tejido_gateway.proxy import Gateway, ProxyMiddleware
 from tejido_gateway.settings import GatewaySettings
 from tejido_gateway.webhooks import install_webhooks
@@ -39,9 +40,12 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     keys = KeyService(runtime.db, cache_seconds=settings.key_cache_seconds)
     authenticator = Authenticator(keys, TokenVerifier(settings))
     limiter = RateLimiter(settings.rate_limit_per_key, settings.rate_limit_per_address)
+    sharing = SharedRateLimits(limiter, runtime.broker, settings.rate_limit_share_seconds)
     webhooks, webhook_routers = install_webhooks(runtime, settings)
     # The router's lifespan is merged into build_app's by include_router: no hook needed for the client.
     router = APIRouter(lifespan=gateway.lifespan)
+    if settings.rate_limit_share_seconds > 0:
+        router.include_router(APIRouter(lifespan=sharing.lifespan))
 
     @router.get("/openapi.json", include_in_schema=False)
     async def openapi_json(request: Request) -> Any:
@@ -94,6 +98,7 @@ def create_app(settings: GatewaySettings) -> FastAPI:
     app.state.gateway = gateway
     app.state.keys = keys
     app.state.webhooks = webhooks
+    app.state.rate_limit_sharing = sharing
     return app
 
 

@@ -46,6 +46,9 @@ class GatewaySettings(ServiceSettings):
     # and failed authentications.
     rate_limit_per_key: str = "1200/minute"
     rate_limit_per_address: str = "300/minute"
+    # Replicas tell each other the requests they allowed this often (core NATS), so every limit holds
+    # for the platform; 0: each replica counts alone.
+    rate_limit_share_seconds: float = Field(default=0.5, ge=0, le=60)
     # Web front ends allowed to call the API from a browser (exact origins, e.g. https://app.example.org).
     cors_allow_origins: list[str] = []
 
