@@ -6,8 +6,11 @@ import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+import typer
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from rich.console import Console
+from rich.markup import escape
 
 from tejido_common.settings import ServiceSettings
 
@@ -191,3 +194,16 @@ class LauncherConfig(BaseSettings):
 
 def http_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def load_config() -> LauncherConfig:
+    """The launcher's configuration from ``TEJIDO_*`` variables; a bad one is named on stderr and the
+    command exits with status 2 (the one place that turns bad variables into messages)."""
+    try:
+        return LauncherConfig()
+    except ValidationError as exc:
+        err = Console(stderr=True, soft_wrap=True, highlight=False)
+        for error in exc.errors():
+            variable = "TEJIDO_" + "_".join(str(part) for part in error["loc"]).upper()
+            err.print(f"[bold red]error:[/] {variable}: {escape(error['msg'])}")
+        raise typer.Exit(2) from None

@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 
-from tejido_cli.config import GATEWAY, LauncherConfig
+from tejido_cli.config import GATEWAY, load_config
 from tejido_cli.importer import ImportFailed, import_file, print_report
 from tejido_cli.keys import key_service
 from tejido_cli.launcher import Launcher, LaunchError, migrate_all
@@ -33,16 +32,6 @@ def _register_operator_commands() -> None:
     app.add_typer(outbox_app, name="outbox")
     app.add_typer(deadletter_app, name="deadletter")
     app.add_typer(streams_app, name="streams")
-
-
-def load_config() -> LauncherConfig:
-    try:
-        return LauncherConfig()
-    except ValidationError as exc:
-        for error in exc.errors():
-            variable = "TEJIDO_" + "_".join(str(part) for part in error["loc"]).upper()
-            err.print(f"[bold red]error:[/] {variable}: {escape(error['msg'])}")
-        raise typer.Exit(2) from None
 
 
 keys_app = typer.Typer(help="Manage API keys (in the gateway's database).", no_args_is_help=True)

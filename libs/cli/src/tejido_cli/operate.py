@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from tejido_cli.config import SERVICES, Component, LauncherConfig
+from tejido_cli.config import SERVICES, Component, LauncherConfig, load_config
 from tejido_cli.launcher import describe_outcome, operator_credentials, read_state, run_provisioning
 from tejido_common.db import Database
 from tejido_common.deadletters import list_dead_letters, purge_dead_letters, replay_dead_letters
@@ -30,12 +30,6 @@ err = Console(stderr=True, soft_wrap=True, highlight=False)
 ServiceOption = Annotated[str | None, typer.Option("--service", help="one service (default: all)")]
 
 
-def _config() -> LauncherConfig:
-    from tejido_cli.main import load_config  # the one place that turns bad variables into messages
-
-    return load_config()
-
-
 def _services(name: str | None) -> list[Component]:
     if name is None:
         return list(SERVICES)
@@ -50,7 +44,7 @@ def _services(name: str | None) -> list[Component]:
 @outbox_app.command("list")
 def outbox_list(service: ServiceOption = None) -> None:
     """Parked rows per service (and how many later rows of their aggregates wait behind them)."""
-    cfg = _config()
+    cfg = load_config()
     # One line per row, never a wrapped table: operators copy the ids into `tejido outbox retry`.
     totals: list[str] = []
     for component in _services(service):
@@ -81,7 +75,7 @@ def outbox_retry(
     service: ServiceOption = None,
 ) -> None:
     """Put parked rows back in line; the service's relay publishes them (and the rows held behind them)."""
-    cfg = _config()
+    cfg = load_config()
     for component in _services(service):
         settings = cfg.component_settings(component)
         db = Database(settings.resolved_database_url(), settings.resolved_schema())
@@ -136,7 +130,7 @@ ConsumerOption = Annotated[str | None, typer.Option("--consumer", help="one cons
 @deadletter_app.command("list")
 def deadletter_list(consumer: ConsumerOption = None) -> None:
     """Every dead letter: which consumer gave up, on which event, why."""
-    cfg = _config()
+    cfg = load_config()
     asyncio.run(_with_js(_nats_url(cfg), "list", consumer, (), operator_credentials(cfg)))
 
 
@@ -152,7 +146,7 @@ def deadletter_replay(
     if not seqs and consumer is None:
         err.print("[bold red]error:[/] name --consumer, or the sequence numbers to replay")
         raise typer.Exit(2)
-    cfg = _config()
+    cfg = load_config()
     asyncio.run(_with_js(_nats_url(cfg), "replay", consumer, seqs or (), operator_credentials(cfg)))
 
 
@@ -165,7 +159,7 @@ def deadletter_purge(
     if not yes:
         err.print("[bold red]error:[/] purging deletes events for good; add --yes")
         raise typer.Exit(2)
-    cfg = _config()
+    cfg = load_config()
     asyncio.run(_with_js(_nats_url(cfg), "purge", consumer, (), operator_credentials(cfg)))
 
 
@@ -178,7 +172,7 @@ def streams_provision(
     """Create every stream (each producing service's and the dead letters) and bring existing ones up
     to each service's TEJIDO_<SERVICE>_STREAM_* settings. Runs as TEJIDO_NATS_USER (default: the
     `operator` of `tejido up`): service users may not create or change streams."""
-    cfg = _config()
+    cfg = load_config()
     url = _nats_url(cfg)
     try:
         outcomes = run_provisioning(cfg, url, operator_credentials(cfg), wait)
