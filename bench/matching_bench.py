@@ -392,9 +392,18 @@ def update_latency(updates: int, orgs: int) -> dict[str, Any]:
 
 
 def run_matching(
-    sizes: list[int], requests: int, seed: int, distractors: int, with_model: bool, updates: int
+    sizes: list[int],
+    requests: int,
+    seed: int,
+    distractors: int,
+    with_model: bool,
+    updates: int,
+    speed_only: bool = False,
 ) -> dict[str, Any]:
     results: dict[str, Any] = {"note": "2-core machine shared with other engineers' work: figures under load"}
+    if speed_only:
+        results["speed"] = [speed(n, requests, seed) for n in sizes]
+        return results
     embedder = TextEmbedder(threads=1) if with_model else None
     if embedder is not None:
         log("embedding speed")
@@ -476,6 +485,7 @@ def print_matching(results: dict[str, Any]) -> None:
             rows,
         )
     )
-    print("\nconsumer catch-up (SQLite):", results["consumer_catchup"])
+    if "consumer_catchup" in results:
+        print("\nconsumer catch-up (SQLite):", results["consumer_catchup"])
     if "update_latency" in results:
         print("update → ranking:", results["update_latency"])
