@@ -116,7 +116,7 @@ class Scorer:
     def matvec(self, matrix: F32, vector: F32) -> F32:
         if self.dense:
             return (matrix[: self.index.size] @ vector)[self.rows]
-        return matrix[self.rows] @ vector
+        return np.take(matrix, self.rows, axis=0) @ vector
 
     def count_of(self, matrix: F32, cols: list[int]) -> F32:
         """How many of ``cols`` each row has (0/1 columns: exact counts)."""
@@ -399,6 +399,76 @@ def _unit(values: F32) -> F32:
     return np.clip(values, 0.0, 1.0).astype(np.float32, copy=False)
 
 
+class ScoreBounds:
+    """A row's score as a function of its three text similarities, for bounding it: the features
+    that read no text summed once (``base``), complementarity as ``given = a + b·text_in`` and
+    ``received = max(c + d·text_out, floor)`` (free text: ``a + b·text_in``), objective fit as
+    ``obj + 0.4·text``. Every piece is monotone in its similarity, so similarities at their lowest
+    and highest give a lower and an upper bound (equal to the score, up to float32 rounding far
+    below ``BOUND_SLACK``, where all three are known)."""
+
+    def __init__(
+        self,
+        base: F32,
+        comp: ComplementarityParts | None,
+        obj: npt.NDArray[np.floating] | None,
+        w: dict[str, float],
+        *,
+        _parts: tuple[F32 | None, float, F32 | None, F32 | None, npt.NDArray[np.floating] | None]
+        | None = None,
+    ):
+        self.base = base
+        self.wc, self.wo = np.float32(w["complementarity"]), np.float32(w["objective_fit"])
+        self.w = w
+        self.search = comp is not None and comp.search
+        self.has_comp = comp is not None
+        if _parts is not None:
+            self.a, self.b, self.c, self.d, self.obj = _parts
+            return
+        self.obj = obj
+        self.a = self.c = self.d = None
+        self.b = 0.0
+        if comp is None:
+            return
+        if comp.search:
+            assert comp.bm25 is not None
+            self.a, self.b = (SEARCH_BM25_SHARE * comp.bm25).astype(np.float32), 1 - SEARCH_BM25_SHARE
+            return
+        if comp.kind_in is None:
+            self.a, self.b = np.zeros(len(base), dtype=np.float32), 1.0
+        elif comp.has_lacks:
+            self.a, self.b = (KIND_SHARE * comp.kind_in).astype(np.float32), 1 - KIND_SHARE
+        else:
+            self.a, self.b = comp.kind_in.astype(np.float32), 0.0
+        self.c = np.where(comp.has_needs, KIND_SHARE * comp.kind_out, 0.0).astype(np.float32)
+        self.d = np.where(comp.has_needs, 1 - KIND_SHARE, 1.0).astype(np.float32)
+
+    def subset(self, keep: npt.NDArray[np.int64]) -> ScoreBounds:
+        def pick(v: npt.NDArray[np.floating] | None) -> npt.NDArray[np.floating] | None:
+            return None if v is None else v[keep]
+
+        parts = (pick(self.a), self.b, pick(self.c), pick(self.d), pick(self.obj))
+        out = ScoreBounds(self.base[keep], None, None, self.w, _parts=parts)
+        out.search, out.has_comp = self.search, self.has_comp
+        return out
+
+    def score(self, texts: list[F32 | float]) -> F32:
+        out = self.base.copy()
+        if self.has_comp and self.wc > 0:
+            assert self.a is not None
+            given = self.a + self.b * texts[1] if self.b else self.a
+            if self.search:
+                out += self.wc * given
+            else:
+                assert self.c is not None and self.d is not None
+                received = np.maximum(self.c + self.d * texts[2], REVERSE_FLOOR)
+                out += self.wc * (2 * given * received / (given + received))
+        if self.wo > 0:
+            text = np.float32(0.4) * texts[0] if self.obj is not None else texts[0]
+            out += self.wo * (self.obj + text if self.obj is not None else text)
+        return out
+
+
 def rank(index: CandidateIndex, q: RankQuery, weights: dict[str, float], depth: int | None = None) -> Ranked:
     """The best candidates left by the filters, in order: all of them, or (``depth``) only as many
     as the page and the diversity window need; ``total`` counts every candidate."""
@@ -423,51 +493,49 @@ def rank(index: CandidateIndex, q: RankQuery, weights: dict[str, float], depth: 
     ]
     # Text similarities known so far (exact, over the current rows); the rest bounded.
     known: dict[int, F32] = {}
-    base: F32 | None = None
-
-    def bound(texts: list[F32]) -> F32:
-        assert base is not None
-        out = base.copy()
-        if comp is not None:
-            out += np.float32(w["complementarity"]) * _unit(complementarity(comp, texts[1], texts[2]))
-        if w["objective_fit"] > 0:
-            out += np.float32(w["objective_fit"]) * _unit(objective_fit(obj, texts[0]))
-        return out
-
     pending = list(slots)
+    # Positions of the current rows among the first ones: the plain features and the parts are
+    # picked for the survivors once, at the end, not at every narrowing.
+    pos = np.arange(total)
     if pending and 0 < wanted < total:
         base = np.zeros(total, dtype=np.float32)
         for name, column in plain.items():
             base += np.float32(w[name]) * column
-    while pending and 0 < wanted < len(s.rows):
-        n = len(s.rows)
-        zero = np.zeros(n, dtype=np.float32)
-        lows = [known.get(slot, zero) for slot in range(3)]
-        highs = [known[slot] if slot in known else s.text_bound(slot) for slot in range(3)]
-        low, high = bound(lows), bound(highs)
-        threshold = np.partition(low, n - wanted)[n - wanted]  # the wanted-th best low bound
-        keep = np.flatnonzero(high >= threshold - BOUND_SLACK)
-        if len(keep) < n:
-            s.subset(keep)
-            assert base is not None
-            base = base[keep]
-            plain = {name: column[keep] for name, column in plain.items()}
-            comp = comp.subset(keep) if comp is not None else None
-            obj = obj[keep] if obj is not None else None
-            known = {slot: column[keep] for slot, column in known.items()}
-            highs = [column[keep] for column in highs]
-            lows = [column[keep] for column in lows]
-            high = high[keep]
-        if len(pending) > 1 and not known:
-            # Slots in the order of the uncertainty they leave on the rows kept (decided once).
-            total_high = float(high.sum())
-            gaps = {}
-            for slot in pending:
-                tighter = [lows[i] if i == slot else highs[i] for i in range(3)]
-                gaps[slot] = total_high - float(bound(tighter).sum())
-            pending.sort(key=lambda k: -gaps[k])
-        slot = pending.pop(0)
-        known[slot] = s.text(slot)
+        bounds = ScoreBounds(base, comp, obj, w)
+        # The highest each counted slot's similarity can be (1 where embedded, 0 where not).
+        ceiling = {slot: s.text_bound(slot) for slot in pending}
+        while pending and 0 < wanted < len(s.rows):
+            n = len(s.rows)
+            lows: list[F32 | float] = [known.get(slot, 0.0) for slot in range(3)]
+            highs: list[F32 | float] = [
+                known[slot] if slot in known else ceiling.get(slot, 0.0) for slot in range(3)
+            ]
+            low, high = bounds.score(lows), bounds.score(highs)
+            threshold = np.partition(low, n - wanted)[n - wanted]  # the wanted-th best low bound
+            keep = np.flatnonzero(high >= threshold - BOUND_SLACK)
+            if len(keep) < n:
+                s.subset(keep)
+                pos = pos[keep]
+                bounds = bounds.subset(keep)
+                known = {slot: column[keep] for slot, column in known.items()}
+                ceiling = {slot: column[keep] for slot, column in ceiling.items()}
+                high = high[keep]
+                lows = [known.get(slot, 0.0) for slot in range(3)]
+                highs = [known[slot] if slot in known else ceiling.get(slot, 0.0) for slot in range(3)]
+            if len(pending) > 1 and not known:
+                # Slots in the order of the uncertainty they leave on the rows kept (decided once).
+                total_high = float(high.sum())
+                gaps = {}
+                for slot in pending:
+                    tighter = [lows[i] if i == slot else highs[i] for i in range(3)]
+                    gaps[slot] = total_high - float(bounds.score(tighter).sum())
+                pending.sort(key=lambda k: -gaps[k])
+            slot = pending.pop(0)
+            known[slot] = s.text(slot)
+        if len(pos) < total:
+            plain = {name: column[pos] for name, column in plain.items()}
+            comp = comp.subset(pos) if comp is not None else None
+            obj = obj[pos] if obj is not None else None
     n = len(s.rows)
     texts = [
         known[slot] if slot in known else s.text(slot) if slot in slots else np.zeros(n, dtype=np.float32)
