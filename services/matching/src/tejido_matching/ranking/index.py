@@ -26,6 +26,9 @@ from tejido_matching.text.profile_texts import DIM, SLOTS, profile_texts
 F32 = npt.NDArray[np.float32]
 BAND_SCORE = {"low": 1.0, "medium": 0.7, "significant": 0.35, "high": 0.0}
 SECTORS = ("civil", "government", "business", "funder", "academia")
+# The small 0/1 (or weighted) matrices also kept as postings (column → rows), so a request's few
+# columns touch only the rows that have them instead of a pass over every row.
+POSTED = ("offer_kinds", "need_kinds", "programs", "categories", "indicators", "populations", "lend")
 # Alliances from this stage on count as track record.
 TRACK_STAGES = frozenset({"negotiation", "trial", "commitments", "established", "concluded"})
 
@@ -103,6 +106,8 @@ class CandidateIndex:
         }
         self.bm25 = Bm25Index()
         self._arrays: dict[tuple[str, str], npt.NDArray[np.int64]] = {}
+        self.postings: dict[str, list[set[int]]] = {}  # matrix name → column → rows with a value
+        self._posting_arrays: dict[tuple[str, int], tuple[npt.NDArray[np.int64], F32]] = {}
         self.alliances: dict[str, AllianceRecord] = {}
         self.partners: dict[str, set[str]] = defaultdict(set)
         self.track_count: dict[str, int] = defaultdict(int)
@@ -110,6 +115,8 @@ class CandidateIndex:
         # Above this many candidates after the filters, a candidate stage narrows them before scoring.
         self.exact_limit = 100_000
         self._grow(capacity)
+        for name in POSTED:
+            self.postings[name] = [set() for _ in range(getattr(self, name).shape[1])]
 
     # -- storage -------------------------------------------------------------------------------
     def _grow(self, capacity: int) -> None:
@@ -197,6 +204,7 @@ class CandidateIndex:
         old = self.profiles[row]
         if old is not None:
             self._unindex(row, old)
+        before = self._posted_columns(row, POSTED)
         self.profiles[row] = p
         v = self.vocab
         self.rankable[row] = p.status == "active" and p.identity.actor_type not in NEVER_PROPOSED_ACTORS
@@ -246,7 +254,8 @@ class CandidateIndex:
         for m in p.purpose.working_methods:
             self._index_code("methods", norm_method(m), row)
         self._index_code("actor_types", p.identity.actor_type, row)
-        self._set_lend(row)
+        self._set_lend(row, repost=False)
+        self._repost(row, before)
         texts = profile_texts(p)
         self.bm25.set_doc(row, f"{p.name}. {texts.purpose}. {texts.gives}")
         record = self.records[row]
@@ -262,13 +271,31 @@ class CandidateIndex:
             self._index_code("methods", norm_method(m), row, add=False)
         self._index_code("actor_types", p.identity.actor_type, row, add=False)
 
-    def _set_lend(self, row: int) -> None:
+    def _set_lend(self, row: int, repost: bool = True) -> None:
         p = self.profiles[row]
         if p is None:
             return
+        before = self._posted_columns(row, ("lend",)) if repost else {}
         self.lend[row] = 0
         for code in lendable_legitimacy(p, self.track_count.get(self.ids[row], 0)):
             self.lend[row, self.vocab["legitimacy"].col[code]] = 1.0
+        if repost:
+            self._repost(row, before)
+
+    def _posted_columns(self, row: int, names: tuple[str, ...]) -> dict[str, npt.NDArray[np.int64]]:
+        return {name: np.flatnonzero(getattr(self, name)[row]) for name in names}
+
+    def _repost(self, row: int, before: dict[str, npt.NDArray[np.int64]]) -> None:
+        """Move ``row`` in the postings of the matrices in ``before`` (their columns set before the
+        row changed); a column whose rows or values may have changed drops its cached arrays."""
+        for name, old in before.items():
+            columns = self.postings[name]
+            for col in old.tolist():
+                columns[col].discard(row)
+                self._posting_arrays.pop((name, col), None)
+            for col in np.flatnonzero(getattr(self, name)[row]).tolist():
+                columns[col].add(row)
+                self._posting_arrays.pop((name, col), None)
 
     def set_embeddings(self, organization_id: str, vectors: F32) -> None:
         row = self.row_of.get(organization_id)
@@ -325,6 +352,45 @@ class CandidateIndex:
             cached = np.fromiter(rows, dtype=np.int64, count=len(rows))
             self._arrays[key] = cached
         return cached
+
+    def posting(self, name: str, col: int) -> tuple[npt.NDArray[np.int64], F32]:
+        """The rows with a value in one column of a posted matrix, and those values."""
+        key = (name, col)
+        cached = self._posting_arrays.get(key)
+        if cached is None:
+            rows_set = self.postings[name][col]
+            rows = np.fromiter(rows_set, dtype=np.int64, count=len(rows_set))
+            cached = (rows, getattr(self, name)[rows, col])
+            self._posting_arrays[key] = cached
+        return cached
+
+    def any_of(self, name: str, cols: list[int]) -> npt.NDArray[np.bool_]:
+        """Rows with a value in any of ``cols`` of a posted matrix (over every row)."""
+        mask = np.zeros(self.size, dtype=np.bool_)
+        for col in set(cols):
+            mask[self.posting(name, col)[0]] = True
+        return mask
+
+    def product(self, name: str, vector: F32, exact_sums: bool = False) -> F32:
+        """``matrix[:size] @ vector`` for a posted matrix, from the postings of the vector's nonzero
+        columns only, and exactly the float32 result BLAS gives: each product is exact (one side
+        is 0/1) and a sum of at most two terms is rounded once whatever the order; rows with three
+        or more terms take BLAS's own dot product — unless ``exact_sums`` says every partial sum is
+        exact (counts, halves), so no order can change it."""
+        matrix = getattr(self, name)
+        out = np.zeros(self.size, dtype=np.float32)
+        cols = np.flatnonzero(vector).tolist()
+        terms = None if exact_sums or len(cols) < 3 else np.zeros(self.size, dtype=np.int8)
+        for col in cols:
+            rows, values = self.posting(name, col)
+            out[rows] += values * vector[col]
+            if terms is not None:
+                terms[rows] += 1
+        if terms is not None:
+            many = np.flatnonzero(terms >= 3)
+            if len(many):
+                out[many] = np.take(matrix, many, axis=0) @ vector
+        return out
 
     def rows_with(self, kind: str, codes: set[str] | list[str]) -> npt.NDArray[np.bool_]:
         mask = np.zeros(self.size, dtype=np.bool_)

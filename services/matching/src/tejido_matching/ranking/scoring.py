@@ -79,9 +79,9 @@ def candidate_mask(index: CandidateIndex, q: RankQuery) -> npt.NDArray[np.bool_]
         any_area = np.zeros(n, dtype=np.bool_)
         for code in f.program_areas:
             if code in index.vocab["programs"].col:
-                any_area |= index.programs[:n, index.vocab["programs"].col[code]] > 0
+                any_area |= index.any_of("programs", [index.vocab["programs"].col[code]])
             elif code in tax.program_categories:
-                any_area |= index.categories[:n, index.vocab["categories"].col[code]] > 0
+                any_area |= index.any_of("categories", [index.vocab["categories"].col[code]])
         mask &= any_area
     if f.languages:
         mask &= index.rows_with("languages", f.languages)
@@ -118,10 +118,14 @@ class Scorer:
             return (matrix[: self.index.size] @ vector)[self.rows]
         return np.take(matrix, self.rows, axis=0) @ vector
 
-    def count_of(self, matrix: F32, cols: list[int]) -> F32:
+    def product(self, name: str, vector: F32, exact_sums: bool = False) -> F32:
+        """A posted 0/1 matrix times a request's vector, over the rows (see ``CandidateIndex.product``)."""
+        return self.index.product(name, vector, exact_sums)[self.rows]
+
+    def count_of(self, name: str, cols: list[int]) -> F32:
         """How many of ``cols`` each row has (0/1 columns: exact counts)."""
-        pick = np.bincount(cols, minlength=matrix.shape[1]).astype(np.float32)
-        return self.matvec(matrix, pick)
+        pick = np.bincount(cols, minlength=getattr(self.index, name).shape[1]).astype(np.float32)
+        return self.product(name, pick, exact_sums=True)
 
     def mask(self, kind: str, codes: set[str] | list[str]) -> npt.NDArray[np.bool_]:
         return self.index.rows_with(kind, codes)[self.rows]
@@ -183,13 +187,13 @@ def complementarity_parts(s: Scorer) -> ComplementarityParts:
     for n, w in zip(needs, order_weights(len(needs)), strict=True):
         want[kinds[n.kind]] = max(want[kinds[n.kind]], w)
     has_lacks = emb is not None and bool(np.any(emb[2]))
-    kind_in = s.matvec(index.offer_kinds, want / want.sum()) if want.sum() > 0 else None
+    kind_in = s.product("offer_kinds", want / want.sum()) if want.sum() > 0 else None
     # What the requester gives that the candidate lacks.
     offered = np.zeros(len(kinds), dtype=np.float32)
     for o in r.cooperation.offers:
         if o.kind in kinds:
             offered[kinds[o.kind]] = 1.0
-    kind_out = s.matvec(index.need_kinds, offered)
+    kind_out = s.product("need_kinds", offered)
     return ComplementarityParts(False, kind_in, has_lacks, kind_out, index.has_needs[s.rows])
 
 
@@ -231,11 +235,15 @@ def objective_parts(s: Scorer) -> npt.NDArray[np.floating] | None:
             per_program[v["programs"].col[code]] += 0.5
     count = len(r.purpose.program_areas)
     if count:
-        areas = (s.matvec(index.categories, per_category) + s.matvec(index.programs, per_program)) / count
+        # Halves and units: every partial sum is exact, in any order.
+        areas = (
+            s.product("categories", per_category, exact_sums=True)
+            + s.product("programs", per_program, exact_sums=True)
+        ) / count
     else:
         areas = np.zeros(n, dtype=np.float32)
     wanted = [v["indicators"].col[c] for c in r.purpose.social_indicators if c in v["indicators"].col]
-    indicators = s.count_of(index.indicators, wanted) / len(wanted) if wanted else np.zeros(n)
+    indicators = s.count_of("indicators", wanted) / len(wanted) if wanted else np.zeros(n)
     return 0.4 * areas + 0.2 * indicators
 
 
@@ -272,7 +280,7 @@ def populations_methods(s: Scorer) -> F32:
         for c in r.purpose.target_populations
         if c in index.vocab["populations"].col
     ]
-    pops = s.count_of(index.populations, cols) / len(cols) if cols else None
+    pops = s.count_of("populations", cols) / len(cols) if cols else None
     methods_wanted = {norm_method(m) for m in r.purpose.working_methods}
     methods = None
     if methods_wanted:
@@ -315,7 +323,7 @@ def legitimacy_fit(s: Scorer) -> F32:
     ]
     if not cols:
         return np.zeros(len(s.rows), dtype=np.float32)
-    return (s.count_of(index.lend, cols) / len(cols)).astype(np.float32)
+    return (s.count_of("lend", cols) / len(cols)).astype(np.float32)
 
 
 def trust(s: Scorer) -> F32:
@@ -363,19 +371,12 @@ def candidate_stage(
     category (1 point each; free text: a BM25 hit counts 2), keeping those with 3 points or more —
     or 2 when that leaves fewer than ``STAGE_MIN_KEPT``. Recall against exact scoring: ``bench/``."""
     r = q.requester
-    n = index.size
     hits = np.zeros(len(rows), dtype=np.int8)
     kinds = index.vocab["kinds"].col
 
-    def any_of(matrix: F32, cols: list[int]) -> npt.NDArray[np.bool_]:
-        # One product over the contiguous 0/1 columns (no gather of every row's columns).
-        pick = np.zeros(matrix.shape[1], dtype=np.float32)
-        pick[cols] = 1.0
-        return (matrix[:n] @ pick)[rows] > 0
-
     wanted = [kinds[need.kind] for need in r.cooperation.needs if need.kind in kinds]
     if wanted:
-        hits += 2 * any_of(index.offer_kinds, wanted)
+        hits += 2 * index.any_of("offer_kinds", wanted)[rows]
     places = q.target_places or (r.places() | r.wanted_places())
     subdivisions = {p for p in places if "-" in p}
     hits += index.rows_with("places", subdivisions or places)[rows]
@@ -384,7 +385,7 @@ def candidate_stage(
         cats[c] for c in {taxonomy().program_area_category(a) for a in r.purpose.program_areas} if c in cats
     ]
     if wanted_cats:
-        hits += any_of(index.categories, wanted_cats)
+        hits += index.any_of("categories", wanted_cats)[rows]
     if q.need_text is not None:
         hits += 2 * (index.bm25.scores(q.need_text, index.size)[rows] > 0)
     kept = rows[hits >= 3]
