@@ -49,6 +49,11 @@ def check(engine: MatchingEngine, rng: np.random.Generator) -> None:
                 vector /= vector.sum()
             assert np.array_equal(index.product(name, vector), matrix @ vector), name
             assert np.array_equal(index.any_of(name, cols.tolist()), (matrix[:, cols] > 0).any(axis=1)), name
+    categories = index.categories[: index.size]
+    for weights in ([0.5, 0, 1.0, 0, 0], [1.5, 0.5, 0, 2.0, 0.5], [0, 0, 0, 0, 0.5]):
+        vector = np.array(weights, dtype=np.float32)
+        by_bits = index.category_table(vector)[index.category_bits[: index.size]]
+        assert np.array_equal(by_bits, categories @ vector)
 
 
 def test_postings_match_a_full_product_after_changes() -> None:

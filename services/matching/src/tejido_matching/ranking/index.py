@@ -87,6 +87,7 @@ def lendable_legitimacy(profile: Profile, alliances: int) -> set[str]:
 class CandidateIndex:
     def __init__(self, capacity: int = 1024):
         self.vocab = vocabularies()
+        assert len(self.vocab["categories"]) <= 8, "category_bits holds one byte"
         self.size = 0
         self.capacity = 0
         self.ids: list[str] = []
@@ -140,6 +141,9 @@ class CandidateIndex:
         self.has_needs = grow(g("has_needs"), (capacity,), np.bool_)
         self.programs = grow(g("programs"), (capacity, len(v["programs"])), np.float32)
         self.categories = grow(g("categories"), (capacity, len(v["categories"])), np.float32)
+        # The same categories as bits of one byte (five categories): a request's category weights
+        # become a 32-entry table read once per row.
+        self.category_bits = grow(g("category_bits"), (capacity,), np.uint8)
         self.indicators = grow(g("indicators"), (capacity, len(v["indicators"])), np.float32)
         self.populations = grow(g("populations"), (capacity, len(v["populations"])), np.float32)
         self.lend = grow(g("lend"), (capacity, len(v["legitimacy"])), np.float32)
@@ -231,6 +235,7 @@ class CandidateIndex:
                 self.programs[row, v["programs"].col[code]] = 1.0
             if cat in v["categories"].col:
                 self.categories[row, v["categories"].col[cat]] = 1.0
+        self.category_bits[row] = sum(1 << int(c) for c in np.flatnonzero(self.categories[row]))
         for code in p.purpose.social_indicators:
             if code in v["indicators"].col:
                 self.indicators[row, v["indicators"].col[code]] = 1.0
@@ -363,6 +368,13 @@ class CandidateIndex:
             cached = (rows, getattr(self, name)[rows, col])
             self._posting_arrays[key] = cached
         return cached
+
+    def category_table(self, weights: F32) -> F32:
+        """Per value of ``category_bits``, the sum of the categories' ``weights`` (halves and units:
+        exact in any order, so equal to ``categories @ weights``)."""
+        bits = (np.arange(1 << len(weights))[:, None] >> np.arange(len(weights))) & 1
+        table: F32 = bits.astype(np.float32) @ weights
+        return table
 
     def any_of(self, name: str, cols: list[int]) -> npt.NDArray[np.bool_]:
         """Rows with a value in any of ``cols`` of a posted matrix (over every row)."""

@@ -236,10 +236,8 @@ def objective_parts(s: Scorer) -> npt.NDArray[np.floating] | None:
     count = len(r.purpose.program_areas)
     if count:
         # Halves and units: every partial sum is exact, in any order.
-        areas = (
-            s.product("categories", per_category, exact_sums=True)
-            + s.product("programs", per_program, exact_sums=True)
-        ) / count
+        by_category: F32 = index.category_table(per_category)[index.category_bits[s.rows]]
+        areas = (by_category + s.product("programs", per_program, exact_sums=True)) / count
     else:
         areas = np.zeros(n, dtype=np.float32)
     wanted = [v["indicators"].col[c] for c in r.purpose.social_indicators if c in v["indicators"].col]
@@ -385,7 +383,8 @@ def candidate_stage(
         cats[c] for c in {taxonomy().program_area_category(a) for a in r.purpose.program_areas} if c in cats
     ]
     if wanted_cats:
-        hits += index.any_of("categories", wanted_cats)[rows]
+        pick = np.uint8(sum(1 << c for c in wanted_cats))
+        hits += (index.category_bits[rows] & pick) != 0
     if q.need_text is not None:
         hits += 2 * (index.bm25.scores(q.need_text, index.size)[rows] > 0)
     kept = rows[hits >= 3]
