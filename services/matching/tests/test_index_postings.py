@@ -23,10 +23,13 @@ KINDS = [
 
 
 def profile(rng: np.random.Generator, i: int, version: int = 1) -> dict[str, Any]:
+    place = str(rng.choice(["MX-SON", "MX-CHH", "PE-LIM"], p=[0.1, 0.6, 0.3]))
     return org(
         f"Org {i}",
         id=f"org-{i}",
         version=version,
+        country=place[:2],
+        subdivisions=[place],
         program_areas=[str(a) for a in rng.choice(["HE1", "HE2", "ED1", "ED2"], size=rng.integers(0, 4))],
         indicators=[str(a) for a in rng.choice(["health", "education"], size=rng.integers(0, 2))],
         offers=[(str(k), "o") for k in rng.choice(KINDS, size=rng.integers(0, 6), replace=False)],
@@ -49,6 +52,9 @@ def check(engine: MatchingEngine, rng: np.random.Generator) -> None:
                 vector /= vector.sum()
             assert np.array_equal(index.product(name, vector), matrix @ vector), name
             assert np.array_equal(index.any_of(name, cols.tolist()), (matrix[:, cols] > 0).any(axis=1)), name
+    for code in ("MX", "PE", "MX-SON"):  # held by most rows (a kept mask) or by few
+        expected = [code in index.places[r] for r in range(index.size)]
+        assert index.rows_with("places", [code]).tolist() == expected, code
     categories = index.categories[: index.size]
     for weights in ([0.5, 0, 1.0, 0, 0], [1.5, 0.5, 0, 2.0, 0.5], [0, 0, 0, 0, 0.5]):
         vector = np.array(weights, dtype=np.float32)
@@ -61,6 +67,11 @@ def test_postings_match_a_full_product_after_changes() -> None:
     engine = MatchingEngine(resolve_weights(), embedder=None)
     for i in range(600):
         engine.apply(organization_event(profile(rng, i)))
+    check(engine, rng)
+    for i in range(600, 620):  # new rows elsewhere: masks kept for the former size are built again
+        engine.apply(
+            organization_event(org(f"Org {i}", id=f"org-{i}", country="CO", subdivisions=["CO-ANT"]))
+        )
     check(engine, rng)
     # One organization leaves every column it had (no other row joins one meanwhile).
     engine.apply(organization_event(org("Org 1", id="org-1", version=2), action="updated"))

@@ -107,6 +107,8 @@ class CandidateIndex:
         }
         self.bm25 = Bm25Index()
         self._arrays: dict[tuple[str, str], npt.NDArray[np.int64]] = {}
+        # Masks of the codes held by many rows (``spa``, a country), kept like ``_arrays``.
+        self._masks: dict[tuple[str, str], npt.NDArray[np.bool_]] = {}
         self.postings: dict[str, list[set[int]]] = {}  # matrix name → column → rows with a value
         self._posting_arrays: dict[tuple[str, int], tuple[npt.NDArray[np.int64], F32]] = {}
         self.alliances: dict[str, AllianceRecord] = {}
@@ -344,6 +346,7 @@ class CandidateIndex:
         else:
             self.inverted[kind][code].discard(row)
         self._arrays.pop((kind, code), None)
+        self._masks.pop((kind, code), None)
 
     def _rows_array(self, kind: str, code: str) -> npt.NDArray[np.int64] | None:
         """The rows of one code as an array, kept until the code's rows change (``spa`` holds
@@ -408,8 +411,18 @@ class CandidateIndex:
         mask = np.zeros(self.size, dtype=np.bool_)
         for code in codes:
             rows = self._rows_array(kind, code)
-            if rows is not None:
+            if rows is None:
+                continue
+            if len(rows) * 16 < self.size:
                 mask[rows] = True
+                continue
+            # Setting most rows one by one costs more than OR-ing a kept mask.
+            cached = self._masks.get((kind, code))
+            if cached is None or len(cached) != self.size:  # rows added since: built again
+                cached = np.zeros(self.size, dtype=np.bool_)
+                cached[rows] = True
+                self._masks[(kind, code)] = cached
+            mask |= cached
         return mask
 
     def profile_of(self, organization_id: str) -> Profile | None:

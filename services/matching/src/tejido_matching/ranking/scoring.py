@@ -369,24 +369,26 @@ def candidate_stage(
     category (1 point each; free text: a BM25 hit counts 2), keeping those with 3 points or more —
     or 2 when that leaves fewer than ``STAGE_MIN_KEPT``. Recall against exact scoring: ``bench/``."""
     r = q.requester
-    hits = np.zeros(len(rows), dtype=np.int8)
+    # Points over every row (int8, masks added as 0/1 views), read for the candidates once.
+    points = np.zeros(index.size, dtype=np.int8)
+    two = np.int8(2)
     kinds = index.vocab["kinds"].col
-
     wanted = [kinds[need.kind] for need in r.cooperation.needs if need.kind in kinds]
     if wanted:
-        hits += 2 * index.any_of("offer_kinds", wanted)[rows]
+        points += index.any_of("offer_kinds", wanted).view(np.int8) * two
     places = q.target_places or (r.places() | r.wanted_places())
     subdivisions = {p for p in places if "-" in p}
-    hits += index.rows_with("places", subdivisions or places)[rows]
+    points += index.rows_with("places", subdivisions or places).view(np.int8)
     cats = index.vocab["categories"].col
     wanted_cats = [
         cats[c] for c in {taxonomy().program_area_category(a) for a in r.purpose.program_areas} if c in cats
     ]
     if wanted_cats:
         pick = np.uint8(sum(1 << c for c in wanted_cats))
-        hits += (index.category_bits[rows] & pick) != 0
+        points += ((index.category_bits[: index.size] & pick) != 0).view(np.int8)
     if q.need_text is not None:
-        hits += 2 * (index.bm25.scores(q.need_text, index.size)[rows] > 0)
+        points += (index.bm25.scores(q.need_text, index.size) > 0).view(np.int8) * two
+    hits = points[rows]
     kept = rows[hits >= 3]
     return kept if len(kept) >= STAGE_MIN_KEPT else rows[hits >= 2]
 
