@@ -333,6 +333,9 @@ def trust(s: Scorer) -> F32:
     mine: set[str] = set()
     for org in s.q.requester_ids:
         mine |= index.partners.get(org, set())
+    if not mine:  # no partners: adding 0.2 × 0 would change no value
+        plain: F32 = (0.5 * band + 0.3 * index.track[rows]).astype(np.float32)
+        return plain
     shared_rows = np.zeros(index.size, dtype=np.float32)
     for partner in mine:
         for org in index.partners.get(partner, ()):
