@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -258,8 +259,17 @@ def gc_paused() -> Iterator[None]:
 ANALYZE_EVERY_ROWS = 25_000
 
 
+@contextmanager
+def batch_transaction(connection: Connection) -> Iterator[Session]:
+    """One batch's transaction on the import's own connection: committed on success, rolled back on
+    any error (the session joins the connection's transaction and never ends it itself)."""
+    with connection.begin(), Session(bind=connection, expire_on_commit=False) as session:
+        yield session
+        session.flush()
+
+
 class ObservationService:
-    def __init__(self, db: Database, *, batch_size: int = 5000, max_row_errors: int = 10_000):
+    def __init__(self, db: Database, *, batch_size: int = 50_000, max_row_errors: int = 10_000):
         self.db = db
         self.batch_size = batch_size
         self.max_row_errors = max_row_errors
@@ -298,6 +308,21 @@ class ObservationService:
             rows=0, committed=0, recorded=0, corrections=0, replayed=0, kept_superseded=0, failed=0, errors=[]
         )
         batch: list[bulk.ParsedRow] = []
+        # One connection for the whole import, a transaction per batch: on SQLite the pool opens a new
+        # connection per transaction, whose page cache starts cold (every batch re-read the index pages
+        # it writes into); here each batch finds the pages the previous ones loaded.
+        with self.db.engine.connect() as connection:
+            self._import_rows(connection, rows, report, may_report)
+        return report
+
+    def _import_rows(
+        self,
+        connection: Connection,
+        rows: Iterator[bulk.ParsedRow],
+        report: ImportReport,
+        may_report: Callable[[str], bool] | None,
+    ) -> None:
+        batch: list[bulk.ParsedRow] = []
         for parsed in rows:
             report.rows += 1
             if parsed.error is not None or parsed.record is None:
@@ -311,27 +336,30 @@ class ObservationService:
                 continue
             batch.append(parsed)
             if len(batch) >= self.batch_size:
-                self._import_batch(batch, report)
+                self._import_batch(connection, batch, report)
                 batch = []
         if batch:
-            self._import_batch(batch, report)
-        return report
+            self._import_batch(connection, batch, report)
 
-    def _import_batch(self, batch: list[bulk.ParsedRow], report: ImportReport) -> None:
+    def _import_batch(
+        self, connection: Connection, batch: list[bulk.ParsedRow], report: ImportReport
+    ) -> None:
         with gc_paused():
-            self._import_records(batch, report)
+            self._import_records(connection, batch, report)
 
-    def _import_records(self, batch: list[bulk.ParsedRow], report: ImportReport) -> None:
+    def _import_records(
+        self, connection: Connection, batch: list[bulk.ParsedRow], report: ImportReport
+    ) -> None:
         records = [p.record or {} for p in batch]
         try:
-            with self.db.session() as session:
+            with batch_transaction(connection) as session:
                 results = ingest(session, records, "csv")
         except IntegrityError:
             # Another writer recorded one of these revisions concurrently: redo the batch row by row.
             results = []
             for record in records:
                 try:
-                    with self.db.session() as session:
+                    with batch_transaction(connection) as session:
                         results.append(ingest(session, [record], "csv")[0])
                 except IntegrityError:
                     results.append(Refusal([("revision", "recorded concurrently by another request")], True))
