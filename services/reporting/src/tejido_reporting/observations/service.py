@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from tejido_common.db import Database
-from tejido_common.ids import new_id
+from tejido_common.ids import new_ids
 from tejido_common.problems import Conflict, NotFound, Unprocessable, field_error
 from tejido_reporting.aggregates.rollups import RollupWriter, base_key
 from tejido_reporting.indicators.repository import IndicatorRepository
@@ -120,12 +120,14 @@ def ingest(session: Session, raws: Sequence[Mapping[str, Any]], source: str) -> 
     candidates = [c for c in checked if isinstance(c, Candidate)]
     repo = ObservationRepository(session)
     stored = repo.revisions_of(c.ident for c in candidates)
+    # the full rows only of the revisions in force (a new revision subtracts their contribution)
+    in_force_rows = repo.by_ids([r.id for rows in stored.values() for r in rows if r.in_force])
     held: dict[str, _Held] = {}
     for ident, rows in stored.items():
         current = next((r for r in rows if r.in_force), None)
         held[ident] = _Held(
             revisions={r.revision: (r.content_hash, r.id) for r in rows},
-            in_force=current,
+            in_force=in_force_rows[current.id] if current else None,
             in_force_revision=current.revision if current else 0,
             in_force_id=current.id if current else "",
         )
@@ -134,6 +136,7 @@ def ingest(session: Session, raws: Sequence[Mapping[str, Any]], source: str) -> 
     retired: list[str] = []
     writer = RollupWriter()
     results: list[Result | Refusal] = []
+    fresh_ids = iter(new_ids(len(candidates)))  # in order: at most one new id per candidate
     for item in checked:
         if not isinstance(item, Candidate):
             results.append(Refusal(item))
@@ -159,7 +162,7 @@ def ingest(session: Session, raws: Sequence[Mapping[str, Any]], source: str) -> 
                     )
                 )
             continue
-        obs_id = new_id()
+        obs_id = next(fresh_ids)
         state.revisions[item.revision] = (item.content_hash, obs_id)
         if item.revision < state.in_force_revision:
             inserts.append(_row(item, obs_id=obs_id, in_force=False, source=source, now=now))
@@ -307,7 +310,6 @@ class ObservationService:
         report = ImportReport(
             rows=0, committed=0, recorded=0, corrections=0, replayed=0, kept_superseded=0, failed=0, errors=[]
         )
-        batch: list[bulk.ParsedRow] = []
         # One connection for the whole import, a transaction per batch: on SQLite the pool opens a new
         # connection per transaction, whose page cache starts cold (every batch re-read the index pages
         # it writes into); here each batch finds the pages the previous ones loaded.
