@@ -115,12 +115,17 @@ class ObservationRepository:
             # Past SQLAlchemy here: raise what its callers handle (a concurrent writer won the race).
             raise IntegrityError("INSERT INTO observations", None, exc) from exc
 
-    def refresh_statistics(self) -> None:
+    def refresh_statistics(self) -> int:
         """Fresh planner statistics (PostgreSQL) for the tables a bulk import grows. Autovacuum gets
         there only after a while; until then the planner believes the observations table is as small
-        as it was, and looks revisions up by scanning it instead of using the ident index."""
+        as it was, and looks revisions up by scanning it instead of using the ident index. Returns the
+        observations the statistics now count."""
         for table in ("observations", "rollups", "rollups_by_place", "stock_rollups"):
             self.session.execute(text(f"ANALYZE {table}"))
+        counted = self.session.execute(
+            text("SELECT reltuples FROM pg_class WHERE oid = 'observations'::regclass")
+        ).scalar_one()
+        return max(0, int(counted))  # the planner's row count (ANALYZE samples it), never -1
 
     def retire(self, ids: list[str]) -> None:
         """Mark revisions as no longer in force (they stay in the history)."""

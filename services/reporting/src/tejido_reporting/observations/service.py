@@ -277,6 +277,14 @@ class ObservationService:
         self.batch_size = batch_size
         self.max_row_errors = max_row_errors
         self._since_statistics = 0  # rows imported since the planner statistics were refreshed
+        self._rows_at_statistics = 0  # observations the last refresh counted
+
+    def statistics_due(self) -> int:
+        """Imported rows after which the planner statistics are refreshed: every 25,000 while the table
+        is small (the planner's first picture, an empty table, is what misleads it), then each time
+        the table has grown by half (the planner scales its row counts by the table's current size
+        itself, and each refresh samples four growing tables while the import waits)."""
+        return max(ANALYZE_EVERY_ROWS, self._rows_at_statistics // 2)
 
     def record(self, raw: Mapping[str, Any], source: str = "api") -> Outcome:
         try:
@@ -366,10 +374,10 @@ class ObservationService:
                 except IntegrityError:
                     results.append(Refusal([("revision", "recorded concurrently by another request")], True))
         self._since_statistics += len(records)
-        if self._since_statistics >= ANALYZE_EVERY_ROWS and self.db.dialect == "postgresql":
+        if self.db.dialect == "postgresql" and self._since_statistics >= self.statistics_due():
             self._since_statistics = 0
             with self.db.session() as session:
-                ObservationRepository(session).refresh_statistics()
+                self._rows_at_statistics = ObservationRepository(session).refresh_statistics()
         for parsed, result in zip(batch, results, strict=True):
             if isinstance(result, Refusal):
                 self._fail(report, parsed.number, result.problems)
