@@ -272,7 +272,7 @@ def batch_transaction(connection: Connection) -> Iterator[Session]:
 
 
 class ObservationService:
-    def __init__(self, db: Database, *, batch_size: int = 50_000, max_row_errors: int = 10_000):
+    def __init__(self, db: Database, *, batch_size: int = 25_000, max_row_errors: int = 10_000):
         self.db = db
         self.batch_size = batch_size
         self.max_row_errors = max_row_errors
