@@ -62,7 +62,7 @@ class ObservationRepository:
     def revisions_of(self, idents: Iterable[str]) -> dict[str, list[Revision]]:
         """Every stored revision of these observations, by ident: five columns straight from the
         driver (a bulk import asks for every row's key, and most are new)."""
-        wanted = sorted(set(idents))  # in index order: each look-up lands next to the previous one
+        wanted = sorted(set(idents))  # each key once, in a stable order
         out: dict[str, list[Revision]] = {}
         connection = self.session.connection()
         raw = connection.connection.driver_connection
