@@ -88,6 +88,15 @@ def main(argv: list[str] | None = None) -> int:
     p_matching.add_argument("--updates", type=int, default=30, help="registry updates timed end to end")
     p_matching.add_argument("--no-model", action="store_true", help="skip the embedding model")
     p_matching.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p_matching.add_argument(
+        "--speed-only", action="store_true", help="only matches/s, service time, floor and the stage"
+    )
+    p_exact = sub.add_parser(
+        "matching-exact", help="store or check every ranking answer on a fixed 3,000-organization pool"
+    )
+    mode = p_exact.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--write", type=Path, help="store the current code's answers in this file")
+    mode.add_argument("--check", type=Path, help="compare the current code's answers with this file")
     p_screen = sub.add_parser(
         "screening", help="due-diligence screening: names/s vs a pairwise scan, quality"
     )
@@ -132,11 +141,22 @@ def main(argv: list[str] | None = None) -> int:
         from bench.matching_bench import print_matching, run_matching
 
         matching = run_matching(
-            args.orgs, args.requests, args.seed, args.distractors, not args.no_model, args.updates
+            args.orgs,
+            args.requests,
+            args.seed,
+            args.distractors,
+            not args.no_model,
+            args.updates,
+            speed_only=args.speed_only,
         )
         print_matching(matching)
         print(f"\nresults: {write_results('matching', vars(args), {'matching': matching})}")
         return 0
+
+    if args.command == "matching-exact":
+        from bench.matching_exact import run as run_exact
+
+        return run_exact(args.write or args.check, write=args.write is not None)
 
     if args.command == "screening":
         result = run_screening(

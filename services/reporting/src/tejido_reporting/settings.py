@@ -10,7 +10,7 @@ class ReportingSettings(ServiceSettings):
     service_name: str = "reporting"
     port: int = 8004
     import_max_body_bytes: int = Field(default=128 * 1024 * 1024, ge=1024)
-    import_batch_size: int = Field(default=5000, ge=1, le=50_000)
+    import_batch_size: int = Field(default=25_000, ge=1, le=200_000)
     # Fixed yearly conversion rates for the converted view of money:
     # {"USD": {"2009": {"MXN": 0.074, "PEN": 0.33}}} means 1 MXN = 0.074 USD in 2009 (JSON in the env).
     fx_rates: dict[str, dict[str, dict[str, float]]] = Field(default_factory=dict)

@@ -40,12 +40,19 @@ def mmr_order(
     rel = scores[head] / max(float(scores[head].max()), 1e-6)
     chosen = [0]
     closest = sim[0].copy()  # each candidate's highest similarity to those already chosen
-    free = np.ones(len(head), dtype=np.bool_)
-    free[0] = False
+    # LAMBDA·rel − (1 − LAMBDA)·closest in float32 as always, in preallocated arrays; those already
+    # chosen get −inf added (adding 0 elsewhere changes no value).
+    relevance = LAMBDA * rel
+    novelty = np.float32(1 - LAMBDA)
+    taken = np.zeros(len(head), dtype=np.float32)
+    taken[0] = -np.inf
+    gain = np.empty(len(head), dtype=np.float32)
     for _ in range(len(head) - 1):
-        gain = np.where(free, LAMBDA * rel - (1 - LAMBDA) * closest, -np.inf)
-        best = int(np.argmax(gain))
+        np.multiply(closest, novelty, out=gain)
+        np.subtract(relevance, gain, out=gain)
+        gain += taken
+        best = int(gain.argmax())
         chosen.append(best)
-        free[best] = False
-        closest = np.maximum(closest, sim[best])
+        taken[best] = -np.inf
+        np.maximum(closest, sim[best], out=closest)
     return np.concatenate([head[chosen], order[top:]])

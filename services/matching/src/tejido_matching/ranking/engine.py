@@ -202,14 +202,19 @@ class MatchingEngine:
         ranked = rank(self.index, q, weights, depth=offset + limit)
         items = []
         explainer = Explainer(self.index, q, lang)
-        columns = {f: v.tolist() for f, v in ranked.values.items()}  # Python floats, once per page
+        names = list(ranked.values)
+        factors = [weights[f] for f in names]
+        columns = [ranked.values[f].tolist() for f in names]  # Python floats, once per page
         for pos in range(offset, min(offset + limit, len(ranked.rows))):
             row = int(ranked.rows[pos])
-            values = {f: v[pos] for f, v in columns.items()}
+            values = [column[pos] for column in columns]
             # Rounded contributions; the score is their sum, so they add up to it exactly.
-            contributions = {f: round(weights[f] * values[f], 6) for f in values}
-            score = round(sum(contributions.values()), 6)
-            items.append(self._item(row, pos, score, contributions, values, explainer))
+            rounded = [round(w * v, 6) for w, v in zip(factors, values, strict=True)]
+            contributions = dict(zip(names, rounded, strict=True))
+            score = round(sum(rounded), 6)
+            items.append(
+                self._item(row, pos, score, contributions, dict(zip(names, values, strict=True)), explainer)
+            )
         return {"total": ranked.total, "items": items}
 
     def _item(

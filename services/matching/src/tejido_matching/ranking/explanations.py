@@ -129,6 +129,7 @@ class Explainer:
         self.sought = r.cooperation.legitimacy_sought
         legitimacy = index.vocab["legitimacy"].col
         self.sought_cols = [(t, legitimacy[t]) for t in self.sought if t in legitimacy]
+        self.reason = {feature: texts[lang] for feature, texts in REASONS.items()}
         self.mine: set[str] = set()
         for rid in q.requester_ids:
             self.mine |= index.partners.get(rid, set())
@@ -148,7 +149,7 @@ class Explainer:
             given = _pairs(c, r, "candidate_offers")
             received = _pairs(r, c, "requester_offers")
             out["complementarity"] = {
-                "reason": REASONS["complementarity"][lang].format(
+                "reason": self.reason["complementarity"].format(
                     given=_list({p["kind"] for p in given}, lang),
                     received=_list({p["kind"] for p in received}, lang),
                 ),
@@ -157,9 +158,9 @@ class Explainer:
         shared_areas = sorted(r.areas & c.areas)
         text = 0.0
         if q.embeddings is not None and index.has_emb[row]:
-            text = float(np.dot(index.vectors(0)[row], q.embeddings[0]))
+            text = float(np.dot(index.slot_vectors[0][row], q.embeddings[0]))
         out["objective_fit"] = {
-            "reason": REASONS["objective_fit"][lang].format(
+            "reason": self.reason["objective_fit"].format(
                 areas=_list(shared_areas, lang), text=f"{text:.2f}"
             ),
             "shared_program_areas": shared_areas,
@@ -178,7 +179,7 @@ class Explainer:
             )
             distance = round(float(km[0]), 1)
         out["territory"] = {
-            "reason": REASONS["territory"][lang].format(
+            "reason": self.reason["territory"].format(
                 places=_list(places, lang), distance=f" ({distance} km)" if distance is not None else ""
             ),
             "shared_places": places,
@@ -187,7 +188,7 @@ class Explainer:
         pops = sorted(r.populations & c.populations)
         methods = sorted(r.methods & c.methods)
         out["populations_methods"] = {
-            "reason": REASONS["populations_methods"][lang].format(
+            "reason": self.reason["populations_methods"].format(
                 populations=_list(pops, lang), methods=_list(methods, lang)
             ),
             "shared_populations": pops,
@@ -195,18 +196,20 @@ class Explainer:
         }
         langs = sorted(r.languages & c.languages)
         out["language"] = {
-            "reason": REASONS["language"][lang].format(languages=_list(langs, lang)),
+            "reason": self.reason["language"].format(languages=_list(langs, lang)),
             "shared_languages": langs,
         }
         out["sector_diversity"] = {
-            "reason": REASONS["sector_diversity"][lang].format(sector=c.sector, present=self.coalition),
+            "reason": self.reason["sector_diversity"].format(sector=c.sector, present=self.coalition),
             "candidate_sector": c.sector,
             "coalition_sectors": list(self.coalition_sorted),
         }
-        lend = index.lend[row]
-        types = [t for t, col in self.sought_cols if lend[col] > 0]
+        types = []
+        if self.sought_cols:
+            lend = index.lend[row]
+            types = [t for t, col in self.sought_cols if lend[col] > 0]
         out["legitimacy_fit"] = {
-            "reason": REASONS["legitimacy_fit"][lang].format(types=_list(types, lang)),
+            "reason": self.reason["legitimacy_fit"].format(types=_list(types, lang)),
             "sought": list(self.sought),
             "lendable": types,
         }
@@ -215,7 +218,7 @@ class Explainer:
         band = index.bands[row]
         alliances = index.track_count.get(org, 0)
         out["trust"] = {
-            "reason": REASONS["trust"][lang].format(
+            "reason": self.reason["trust"].format(
                 band=band or NONE[lang], alliances=alliances, shared=len(shared)
             ),
             "band": band,

@@ -26,6 +26,9 @@ from tejido_matching.text.profile_texts import DIM, SLOTS, profile_texts
 F32 = npt.NDArray[np.float32]
 BAND_SCORE = {"low": 1.0, "medium": 0.7, "significant": 0.35, "high": 0.0}
 SECTORS = ("civil", "government", "business", "funder", "academia")
+# The small 0/1 (or weighted) matrices also kept as postings (column → rows), so a request's few
+# columns touch only the rows that have them instead of a pass over every row.
+POSTED = ("offer_kinds", "need_kinds", "programs", "categories", "indicators", "populations", "lend")
 # Alliances from this stage on count as track record.
 TRACK_STAGES = frozenset({"negotiation", "trial", "commitments", "established", "concluded"})
 
@@ -84,6 +87,7 @@ def lendable_legitimacy(profile: Profile, alliances: int) -> set[str]:
 class CandidateIndex:
     def __init__(self, capacity: int = 1024):
         self.vocab = vocabularies()
+        assert len(self.vocab["categories"]) <= 8, "category_bits holds one byte"
         self.size = 0
         self.capacity = 0
         self.ids: list[str] = []
@@ -103,6 +107,10 @@ class CandidateIndex:
         }
         self.bm25 = Bm25Index()
         self._arrays: dict[tuple[str, str], npt.NDArray[np.int64]] = {}
+        # Masks of the codes held by many rows (``spa``, a country), kept like ``_arrays``.
+        self._masks: dict[tuple[str, str], npt.NDArray[np.bool_]] = {}
+        self.postings: dict[str, list[set[int]]] = {}  # matrix name → column → rows with a value
+        self._posting_arrays: dict[tuple[str, int], tuple[npt.NDArray[np.int64], F32]] = {}
         self.alliances: dict[str, AllianceRecord] = {}
         self.partners: dict[str, set[str]] = defaultdict(set)
         self.track_count: dict[str, int] = defaultdict(int)
@@ -110,6 +118,8 @@ class CandidateIndex:
         # Above this many candidates after the filters, a candidate stage narrows them before scoring.
         self.exact_limit = 100_000
         self._grow(capacity)
+        for name in POSTED:
+            self.postings[name] = [set() for _ in range(getattr(self, name).shape[1])]
 
     # -- storage -------------------------------------------------------------------------------
     def _grow(self, capacity: int) -> None:
@@ -133,6 +143,9 @@ class CandidateIndex:
         self.has_needs = grow(g("has_needs"), (capacity,), np.bool_)
         self.programs = grow(g("programs"), (capacity, len(v["programs"])), np.float32)
         self.categories = grow(g("categories"), (capacity, len(v["categories"])), np.float32)
+        # The same categories as bits of one byte (five categories): a request's category weights
+        # become a 32-entry table read once per row.
+        self.category_bits = grow(g("category_bits"), (capacity,), np.uint8)
         self.indicators = grow(g("indicators"), (capacity, len(v["indicators"])), np.float32)
         self.populations = grow(g("populations"), (capacity, len(v["populations"])), np.float32)
         self.lend = grow(g("lend"), (capacity, len(v["legitimacy"])), np.float32)
@@ -197,6 +210,7 @@ class CandidateIndex:
         old = self.profiles[row]
         if old is not None:
             self._unindex(row, old)
+        before = self._posted_columns(row, POSTED)
         self.profiles[row] = p
         v = self.vocab
         self.rankable[row] = p.status == "active" and p.identity.actor_type not in NEVER_PROPOSED_ACTORS
@@ -223,6 +237,7 @@ class CandidateIndex:
                 self.programs[row, v["programs"].col[code]] = 1.0
             if cat in v["categories"].col:
                 self.categories[row, v["categories"].col[cat]] = 1.0
+        self.category_bits[row] = sum(1 << int(c) for c in np.flatnonzero(self.categories[row]))
         for code in p.purpose.social_indicators:
             if code in v["indicators"].col:
                 self.indicators[row, v["indicators"].col[code]] = 1.0
@@ -246,7 +261,8 @@ class CandidateIndex:
         for m in p.purpose.working_methods:
             self._index_code("methods", norm_method(m), row)
         self._index_code("actor_types", p.identity.actor_type, row)
-        self._set_lend(row)
+        self._set_lend(row, repost=False)
+        self._repost(row, before)
         texts = profile_texts(p)
         self.bm25.set_doc(row, f"{p.name}. {texts.purpose}. {texts.gives}")
         record = self.records[row]
@@ -262,13 +278,31 @@ class CandidateIndex:
             self._index_code("methods", norm_method(m), row, add=False)
         self._index_code("actor_types", p.identity.actor_type, row, add=False)
 
-    def _set_lend(self, row: int) -> None:
+    def _set_lend(self, row: int, repost: bool = True) -> None:
         p = self.profiles[row]
         if p is None:
             return
+        before = self._posted_columns(row, ("lend",)) if repost else {}
         self.lend[row] = 0
         for code in lendable_legitimacy(p, self.track_count.get(self.ids[row], 0)):
             self.lend[row, self.vocab["legitimacy"].col[code]] = 1.0
+        if repost:
+            self._repost(row, before)
+
+    def _posted_columns(self, row: int, names: tuple[str, ...]) -> dict[str, npt.NDArray[np.int64]]:
+        return {name: np.flatnonzero(getattr(self, name)[row]) for name in names}
+
+    def _repost(self, row: int, before: dict[str, npt.NDArray[np.int64]]) -> None:
+        """Move ``row`` in the postings of the matrices in ``before`` (their columns set before the
+        row changed); a column whose rows or values may have changed drops its cached arrays."""
+        for name, old in before.items():
+            columns = self.postings[name]
+            for col in old.tolist():
+                columns[col].discard(row)
+                self._posting_arrays.pop((name, col), None)
+            for col in np.flatnonzero(getattr(self, name)[row]).tolist():
+                columns[col].add(row)
+                self._posting_arrays.pop((name, col), None)
 
     def set_embeddings(self, organization_id: str, vectors: F32) -> None:
         row = self.row_of.get(organization_id)
@@ -312,6 +346,7 @@ class CandidateIndex:
         else:
             self.inverted[kind][code].discard(row)
         self._arrays.pop((kind, code), None)
+        self._masks.pop((kind, code), None)
 
     def _rows_array(self, kind: str, code: str) -> npt.NDArray[np.int64] | None:
         """The rows of one code as an array, kept until the code's rows change (``spa`` holds
@@ -326,12 +361,68 @@ class CandidateIndex:
             self._arrays[key] = cached
         return cached
 
+    def posting(self, name: str, col: int) -> tuple[npt.NDArray[np.int64], F32]:
+        """The rows with a value in one column of a posted matrix, and those values."""
+        key = (name, col)
+        cached = self._posting_arrays.get(key)
+        if cached is None:
+            rows_set = self.postings[name][col]
+            rows = np.fromiter(rows_set, dtype=np.int64, count=len(rows_set))
+            cached = (rows, getattr(self, name)[rows, col])
+            self._posting_arrays[key] = cached
+        return cached
+
+    def category_table(self, weights: F32) -> F32:
+        """Per value of ``category_bits``, the sum of the categories' ``weights`` (halves and units:
+        exact in any order, so equal to ``categories @ weights``)."""
+        bits = (np.arange(1 << len(weights))[:, None] >> np.arange(len(weights))) & 1
+        table: F32 = bits.astype(np.float32) @ weights
+        return table
+
+    def any_of(self, name: str, cols: list[int]) -> npt.NDArray[np.bool_]:
+        """Rows with a value in any of ``cols`` of a posted matrix (over every row)."""
+        mask = np.zeros(self.size, dtype=np.bool_)
+        for col in set(cols):
+            mask[self.posting(name, col)[0]] = True
+        return mask
+
+    def product(self, name: str, vector: F32, exact_sums: bool = False) -> F32:
+        """``matrix[:size] @ vector`` for a posted matrix, from the postings of the vector's nonzero
+        columns only, and exactly the float32 result BLAS gives: each product is exact (one side
+        is 0/1) and a sum of at most two terms is rounded once whatever the order; rows with three
+        or more terms take BLAS's own dot product — unless ``exact_sums`` says every partial sum is
+        exact (counts, halves), so no order can change it."""
+        matrix = getattr(self, name)
+        out = np.zeros(self.size, dtype=np.float32)
+        cols = np.flatnonzero(vector).tolist()
+        terms = None if exact_sums or len(cols) < 3 else np.zeros(self.size, dtype=np.int8)
+        for col in cols:
+            rows, values = self.posting(name, col)
+            out[rows] += values * vector[col]
+            if terms is not None:
+                terms[rows] += 1
+        if terms is not None:
+            many = np.flatnonzero(terms >= 3)
+            if len(many):
+                out[many] = np.take(matrix, many, axis=0) @ vector
+        return out
+
     def rows_with(self, kind: str, codes: set[str] | list[str]) -> npt.NDArray[np.bool_]:
         mask = np.zeros(self.size, dtype=np.bool_)
         for code in codes:
             rows = self._rows_array(kind, code)
-            if rows is not None:
+            if rows is None:
+                continue
+            if len(rows) * 16 < self.size:
                 mask[rows] = True
+                continue
+            # Setting most rows one by one costs more than OR-ing a kept mask.
+            cached = self._masks.get((kind, code))
+            if cached is None or len(cached) != self.size:  # rows added since: built again
+                cached = np.zeros(self.size, dtype=np.bool_)
+                cached[rows] = True
+                self._masks[(kind, code)] = cached
+            mask |= cached
         return mask
 
     def profile_of(self, organization_id: str) -> Profile | None:

@@ -79,9 +79,9 @@ def candidate_mask(index: CandidateIndex, q: RankQuery) -> npt.NDArray[np.bool_]
         any_area = np.zeros(n, dtype=np.bool_)
         for code in f.program_areas:
             if code in index.vocab["programs"].col:
-                any_area |= index.programs[:n, index.vocab["programs"].col[code]] > 0
+                any_area |= index.any_of("programs", [index.vocab["programs"].col[code]])
             elif code in tax.program_categories:
-                any_area |= index.categories[:n, index.vocab["categories"].col[code]] > 0
+                any_area |= index.any_of("categories", [index.vocab["categories"].col[code]])
         mask &= any_area
     if f.languages:
         mask &= index.rows_with("languages", f.languages)
@@ -116,12 +116,16 @@ class Scorer:
     def matvec(self, matrix: F32, vector: F32) -> F32:
         if self.dense:
             return (matrix[: self.index.size] @ vector)[self.rows]
-        return matrix[self.rows] @ vector
+        return np.take(matrix, self.rows, axis=0) @ vector
 
-    def count_of(self, matrix: F32, cols: list[int]) -> F32:
+    def product(self, name: str, vector: F32, exact_sums: bool = False) -> F32:
+        """A posted 0/1 matrix times a request's vector, over the rows (see ``CandidateIndex.product``)."""
+        return self.index.product(name, vector, exact_sums)[self.rows]
+
+    def count_of(self, name: str, cols: list[int]) -> F32:
         """How many of ``cols`` each row has (0/1 columns: exact counts)."""
-        pick = np.bincount(cols, minlength=matrix.shape[1]).astype(np.float32)
-        return self.matvec(matrix, pick)
+        pick = np.bincount(cols, minlength=getattr(self.index, name).shape[1]).astype(np.float32)
+        return self.product(name, pick, exact_sums=True)
 
     def mask(self, kind: str, codes: set[str] | list[str]) -> npt.NDArray[np.bool_]:
         return self.index.rows_with(kind, codes)[self.rows]
@@ -183,13 +187,13 @@ def complementarity_parts(s: Scorer) -> ComplementarityParts:
     for n, w in zip(needs, order_weights(len(needs)), strict=True):
         want[kinds[n.kind]] = max(want[kinds[n.kind]], w)
     has_lacks = emb is not None and bool(np.any(emb[2]))
-    kind_in = s.matvec(index.offer_kinds, want / want.sum()) if want.sum() > 0 else None
+    kind_in = s.product("offer_kinds", want / want.sum()) if want.sum() > 0 else None
     # What the requester gives that the candidate lacks.
     offered = np.zeros(len(kinds), dtype=np.float32)
     for o in r.cooperation.offers:
         if o.kind in kinds:
             offered[kinds[o.kind]] = 1.0
-    kind_out = s.matvec(index.need_kinds, offered)
+    kind_out = s.product("need_kinds", offered)
     return ComplementarityParts(False, kind_in, has_lacks, kind_out, index.has_needs[s.rows])
 
 
@@ -231,11 +235,13 @@ def objective_parts(s: Scorer) -> npt.NDArray[np.floating] | None:
             per_program[v["programs"].col[code]] += 0.5
     count = len(r.purpose.program_areas)
     if count:
-        areas = (s.matvec(index.categories, per_category) + s.matvec(index.programs, per_program)) / count
+        # Halves and units: every partial sum is exact, in any order.
+        by_category: F32 = index.category_table(per_category)[index.category_bits[s.rows]]
+        areas = (by_category + s.product("programs", per_program, exact_sums=True)) / count
     else:
         areas = np.zeros(n, dtype=np.float32)
     wanted = [v["indicators"].col[c] for c in r.purpose.social_indicators if c in v["indicators"].col]
-    indicators = s.count_of(index.indicators, wanted) / len(wanted) if wanted else np.zeros(n)
+    indicators = s.count_of("indicators", wanted) / len(wanted) if wanted else np.zeros(n)
     return 0.4 * areas + 0.2 * indicators
 
 
@@ -272,7 +278,7 @@ def populations_methods(s: Scorer) -> F32:
         for c in r.purpose.target_populations
         if c in index.vocab["populations"].col
     ]
-    pops = s.count_of(index.populations, cols) / len(cols) if cols else None
+    pops = s.count_of("populations", cols) / len(cols) if cols else None
     methods_wanted = {norm_method(m) for m in r.purpose.working_methods}
     methods = None
     if methods_wanted:
@@ -315,7 +321,7 @@ def legitimacy_fit(s: Scorer) -> F32:
     ]
     if not cols:
         return np.zeros(len(s.rows), dtype=np.float32)
-    return (s.count_of(index.lend, cols) / len(cols)).astype(np.float32)
+    return (s.count_of("lend", cols) / len(cols)).astype(np.float32)
 
 
 def trust(s: Scorer) -> F32:
@@ -327,6 +333,9 @@ def trust(s: Scorer) -> F32:
     mine: set[str] = set()
     for org in s.q.requester_ids:
         mine |= index.partners.get(org, set())
+    if not mine:  # no partners: adding 0.2 × 0 would change no value
+        plain: F32 = (0.5 * band + 0.3 * index.track[rows]).astype(np.float32)
+        return plain
     shared_rows = np.zeros(index.size, dtype=np.float32)
     for partner in mine:
         for org in index.partners.get(partner, ()):
@@ -363,30 +372,26 @@ def candidate_stage(
     category (1 point each; free text: a BM25 hit counts 2), keeping those with 3 points or more —
     or 2 when that leaves fewer than ``STAGE_MIN_KEPT``. Recall against exact scoring: ``bench/``."""
     r = q.requester
-    n = index.size
-    hits = np.zeros(len(rows), dtype=np.int8)
+    # Points over every row (int8, masks added as 0/1 views), read for the candidates once.
+    points = np.zeros(index.size, dtype=np.int8)
+    two = np.int8(2)
     kinds = index.vocab["kinds"].col
-
-    def any_of(matrix: F32, cols: list[int]) -> npt.NDArray[np.bool_]:
-        # One product over the contiguous 0/1 columns (no gather of every row's columns).
-        pick = np.zeros(matrix.shape[1], dtype=np.float32)
-        pick[cols] = 1.0
-        return (matrix[:n] @ pick)[rows] > 0
-
     wanted = [kinds[need.kind] for need in r.cooperation.needs if need.kind in kinds]
     if wanted:
-        hits += 2 * any_of(index.offer_kinds, wanted)
+        points += index.any_of("offer_kinds", wanted).view(np.int8) * two
     places = q.target_places or (r.places() | r.wanted_places())
     subdivisions = {p for p in places if "-" in p}
-    hits += index.rows_with("places", subdivisions or places)[rows]
+    points += index.rows_with("places", subdivisions or places).view(np.int8)
     cats = index.vocab["categories"].col
     wanted_cats = [
         cats[c] for c in {taxonomy().program_area_category(a) for a in r.purpose.program_areas} if c in cats
     ]
     if wanted_cats:
-        hits += any_of(index.categories, wanted_cats)
+        pick = np.uint8(sum(1 << c for c in wanted_cats))
+        points += ((index.category_bits[: index.size] & pick) != 0).view(np.int8)
     if q.need_text is not None:
-        hits += 2 * (index.bm25.scores(q.need_text, index.size)[rows] > 0)
+        points += (index.bm25.scores(q.need_text, index.size) > 0).view(np.int8) * two
+    hits = points[rows]
     kept = rows[hits >= 3]
     return kept if len(kept) >= STAGE_MIN_KEPT else rows[hits >= 2]
 
@@ -397,6 +402,76 @@ def coalition_sectors_of(profiles: list[Profile]) -> set[str]:
 
 def _unit(values: F32) -> F32:
     return np.clip(values, 0.0, 1.0).astype(np.float32, copy=False)
+
+
+class ScoreBounds:
+    """A row's score as a function of its three text similarities, for bounding it: the features
+    that read no text summed once (``base``), complementarity as ``given = a + b·text_in`` and
+    ``received = max(c + d·text_out, floor)`` (free text: ``a + b·text_in``), objective fit as
+    ``obj + 0.4·text``. Every piece is monotone in its similarity, so similarities at their lowest
+    and highest give a lower and an upper bound (equal to the score, up to float32 rounding far
+    below ``BOUND_SLACK``, where all three are known)."""
+
+    def __init__(
+        self,
+        base: F32,
+        comp: ComplementarityParts | None,
+        obj: npt.NDArray[np.floating] | None,
+        w: dict[str, float],
+        *,
+        _parts: tuple[F32 | None, float, F32 | None, F32 | None, npt.NDArray[np.floating] | None]
+        | None = None,
+    ):
+        self.base = base
+        self.wc, self.wo = np.float32(w["complementarity"]), np.float32(w["objective_fit"])
+        self.w = w
+        self.search = comp is not None and comp.search
+        self.has_comp = comp is not None
+        if _parts is not None:
+            self.a, self.b, self.c, self.d, self.obj = _parts
+            return
+        self.obj = obj
+        self.a = self.c = self.d = None
+        self.b = 0.0
+        if comp is None:
+            return
+        if comp.search:
+            assert comp.bm25 is not None
+            self.a, self.b = (SEARCH_BM25_SHARE * comp.bm25).astype(np.float32), 1 - SEARCH_BM25_SHARE
+            return
+        if comp.kind_in is None:
+            self.a, self.b = np.zeros(len(base), dtype=np.float32), 1.0
+        elif comp.has_lacks:
+            self.a, self.b = (KIND_SHARE * comp.kind_in).astype(np.float32), 1 - KIND_SHARE
+        else:
+            self.a, self.b = comp.kind_in.astype(np.float32), 0.0
+        self.c = np.where(comp.has_needs, KIND_SHARE * comp.kind_out, 0.0).astype(np.float32)
+        self.d = np.where(comp.has_needs, 1 - KIND_SHARE, 1.0).astype(np.float32)
+
+    def subset(self, keep: npt.NDArray[np.int64]) -> ScoreBounds:
+        def pick(v: npt.NDArray[np.floating] | None) -> npt.NDArray[np.floating] | None:
+            return None if v is None else v[keep]
+
+        parts = (pick(self.a), self.b, pick(self.c), pick(self.d), pick(self.obj))
+        out = ScoreBounds(self.base[keep], None, None, self.w, _parts=parts)
+        out.search, out.has_comp = self.search, self.has_comp
+        return out
+
+    def score(self, texts: list[F32 | float]) -> F32:
+        out = self.base.copy()
+        if self.has_comp and self.wc > 0:
+            assert self.a is not None
+            given = self.a + self.b * texts[1] if self.b else self.a
+            if self.search:
+                out += self.wc * given
+            else:
+                assert self.c is not None and self.d is not None
+                received = np.maximum(self.c + self.d * texts[2], REVERSE_FLOOR)
+                out += self.wc * (2 * given * received / (given + received))
+        if self.wo > 0:
+            text = np.float32(0.4) * texts[0] if self.obj is not None else texts[0]
+            out += self.wo * (self.obj + text if self.obj is not None else text)
+        return out
 
 
 def rank(index: CandidateIndex, q: RankQuery, weights: dict[str, float], depth: int | None = None) -> Ranked:
@@ -423,51 +498,49 @@ def rank(index: CandidateIndex, q: RankQuery, weights: dict[str, float], depth: 
     ]
     # Text similarities known so far (exact, over the current rows); the rest bounded.
     known: dict[int, F32] = {}
-    base: F32 | None = None
-
-    def bound(texts: list[F32]) -> F32:
-        assert base is not None
-        out = base.copy()
-        if comp is not None:
-            out += np.float32(w["complementarity"]) * _unit(complementarity(comp, texts[1], texts[2]))
-        if w["objective_fit"] > 0:
-            out += np.float32(w["objective_fit"]) * _unit(objective_fit(obj, texts[0]))
-        return out
-
     pending = list(slots)
+    # Positions of the current rows among the first ones: the plain features and the parts are
+    # picked for the survivors once, at the end, not at every narrowing.
+    pos = np.arange(total)
     if pending and 0 < wanted < total:
         base = np.zeros(total, dtype=np.float32)
         for name, column in plain.items():
             base += np.float32(w[name]) * column
-    while pending and 0 < wanted < len(s.rows):
-        n = len(s.rows)
-        zero = np.zeros(n, dtype=np.float32)
-        lows = [known.get(slot, zero) for slot in range(3)]
-        highs = [known[slot] if slot in known else s.text_bound(slot) for slot in range(3)]
-        low, high = bound(lows), bound(highs)
-        threshold = np.partition(low, n - wanted)[n - wanted]  # the wanted-th best low bound
-        keep = np.flatnonzero(high >= threshold - BOUND_SLACK)
-        if len(keep) < n:
-            s.subset(keep)
-            assert base is not None
-            base = base[keep]
-            plain = {name: column[keep] for name, column in plain.items()}
-            comp = comp.subset(keep) if comp is not None else None
-            obj = obj[keep] if obj is not None else None
-            known = {slot: column[keep] for slot, column in known.items()}
-            highs = [column[keep] for column in highs]
-            lows = [column[keep] for column in lows]
-            high = high[keep]
-        if len(pending) > 1 and not known:
-            # Slots in the order of the uncertainty they leave on the rows kept (decided once).
-            total_high = float(high.sum())
-            gaps = {}
-            for slot in pending:
-                tighter = [lows[i] if i == slot else highs[i] for i in range(3)]
-                gaps[slot] = total_high - float(bound(tighter).sum())
-            pending.sort(key=lambda k: -gaps[k])
-        slot = pending.pop(0)
-        known[slot] = s.text(slot)
+        bounds = ScoreBounds(base, comp, obj, w)
+        # The highest each counted slot's similarity can be (1 where embedded, 0 where not).
+        ceiling = {slot: s.text_bound(slot) for slot in pending}
+        while pending and 0 < wanted < len(s.rows):
+            n = len(s.rows)
+            lows: list[F32 | float] = [known.get(slot, 0.0) for slot in range(3)]
+            highs: list[F32 | float] = [
+                known[slot] if slot in known else ceiling.get(slot, 0.0) for slot in range(3)
+            ]
+            low, high = bounds.score(lows), bounds.score(highs)
+            threshold = np.partition(low, n - wanted)[n - wanted]  # the wanted-th best low bound
+            keep = np.flatnonzero(high >= threshold - BOUND_SLACK)
+            if len(keep) < n:
+                s.subset(keep)
+                pos = pos[keep]
+                bounds = bounds.subset(keep)
+                known = {slot: column[keep] for slot, column in known.items()}
+                ceiling = {slot: column[keep] for slot, column in ceiling.items()}
+                high = high[keep]
+                lows = [known.get(slot, 0.0) for slot in range(3)]
+                highs = [known[slot] if slot in known else ceiling.get(slot, 0.0) for slot in range(3)]
+            if len(pending) > 1 and not known:
+                # Slots in the order of the uncertainty they leave on the rows kept (decided once).
+                total_high = float(high.sum())
+                gaps = {}
+                for slot in pending:
+                    tighter = [lows[i] if i == slot else highs[i] for i in range(3)]
+                    gaps[slot] = total_high - float(bounds.score(tighter).sum())
+                pending.sort(key=lambda k: -gaps[k])
+            slot = pending.pop(0)
+            known[slot] = s.text(slot)
+        if len(pos) < total:
+            plain = {name: column[pos] for name, column in plain.items()}
+            comp = comp.subset(pos) if comp is not None else None
+            obj = obj[pos] if obj is not None else None
     n = len(s.rows)
     texts = [
         known[slot] if slot in known else s.text(slot) if slot in slots else np.zeros(n, dtype=np.float32)

@@ -21,6 +21,7 @@ from tejido_common.logging import get_logger
 from tejido_common.natsauth import inbox_prefix
 from tejido_matching.candidates import repository
 from tejido_matching.candidates.handlers import DUEDILIGENCE_SUBJECTS, REGISTRY_SUBJECTS
+from tejido_matching.kit import memory
 from tejido_matching.kit.blas import limit_blas_threads
 from tejido_matching.ranking.engine import MatchingEngine
 from tejido_matching.ranking.weights import resolve_weights
@@ -77,6 +78,7 @@ class MatchingWorker:
     def restore(self) -> None:
         with self.db.read_session() as session:
             self.engine.load(repository.iter_candidates(session), repository.all_alliances(session))
+        memory.settle()  # the restored model out of full collections (see kit/memory.py)
         log.info("matching worker restored", worker=self.name, candidates=self.engine.index.size)
 
     async def _subscribe(self) -> None:
@@ -166,6 +168,8 @@ class MatchingWorker:
             envelope = Envelope.from_bytes(msg.data)
             if self.engine.apply(envelope):
                 self.events_applied += 1
+                if self.events_applied % memory.FREEZE_EVERY == 0:
+                    memory.settle(collect=False)  # catch-up's profiles too, without a full pass
         except (
             Exception
         ) as exc:  # one bad event must not stop the stream; the durable consumer dead-letters it

@@ -6,7 +6,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from sqlalchemy import select, text, update
@@ -42,18 +42,52 @@ def _values(row: dict[str, Any], recorded_at: str, sqlite: bool) -> tuple[Any, .
     )  # fmt: skip
 
 
+class Revision(NamedTuple):
+    """What the idempotency check needs of one stored revision."""
+
+    ident: str
+    revision: int
+    content_hash: str
+    id: str
+    in_force: bool
+
+
+_REVISIONS = "SELECT ident, revision, content_hash, id, in_force FROM observations WHERE ident"
+
+
 class ObservationRepository:
     def __init__(self, session: Session):
         self.session = session
 
-    def revisions_of(self, idents: Iterable[str]) -> dict[str, list[ObservationRow]]:
-        """Every stored revision of these observations, by ident."""
-        wanted = list(set(idents))
-        out: dict[str, list[ObservationRow]] = {}
-        for start in range(0, len(wanted), 500):
-            stmt = select(ObservationRow).where(col(ObservationRow.ident).in_(wanted[start : start + 500]))
-            for row in self.session.scalars(stmt):
-                out.setdefault(row.ident, []).append(row)
+    def revisions_of(self, idents: Iterable[str]) -> dict[str, list[Revision]]:
+        """Every stored revision of these observations, by ident: five columns straight from the
+        driver (a bulk import asks for every row's key, and most are new)."""
+        wanted = sorted(set(idents))  # each key once, in a stable order
+        out: dict[str, list[Revision]] = {}
+        connection = self.session.connection()
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        found: list[tuple[Any, ...]] = []
+        if connection.dialect.name == "sqlite":
+            cursor = raw.cursor()
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ", ".join("?" for _ in chunk)
+                found += cursor.execute(f"{_REVISIONS} IN ({marks})", chunk).fetchall()
+        else:
+            with raw.cursor() as cursor:
+                for start in range(0, len(wanted), 5000):
+                    cursor.execute(f"{_REVISIONS} = ANY(%s)", (wanted[start : start + 5000],))
+                    found += cursor.fetchall()
+        for ident, revision, content_hash, obs_id, in_force in found:
+            out.setdefault(ident, []).append(Revision(ident, revision, content_hash, obs_id, bool(in_force)))
+        return out
+
+    def by_ids(self, ids: list[str]) -> dict[str, ObservationRow]:
+        out: dict[str, ObservationRow] = {}
+        for start in range(0, len(ids), 500):
+            stmt = select(ObservationRow).where(col(ObservationRow.id).in_(ids[start : start + 500]))
+            out.update((row.id, row) for row in self.session.scalars(stmt))
         return out
 
     def insert(self, rows: list[dict[str, Any]]) -> None:
@@ -81,12 +115,17 @@ class ObservationRepository:
             # Past SQLAlchemy here: raise what its callers handle (a concurrent writer won the race).
             raise IntegrityError("INSERT INTO observations", None, exc) from exc
 
-    def refresh_statistics(self) -> None:
+    def refresh_statistics(self) -> int:
         """Fresh planner statistics (PostgreSQL) for the tables a bulk import grows. Autovacuum gets
         there only after a while; until then the planner believes the observations table is as small
-        as it was, and looks revisions up by scanning it instead of using the ident index."""
+        as it was, and looks revisions up by scanning it instead of using the ident index. Returns the
+        observations the statistics now count."""
         for table in ("observations", "rollups", "rollups_by_place", "stock_rollups"):
             self.session.execute(text(f"ANALYZE {table}"))
+        counted = self.session.execute(
+            text("SELECT reltuples FROM pg_class WHERE oid = 'observations'::regclass")
+        ).scalar_one()
+        return max(0, int(counted))  # the planner's row count (ANALYZE samples it), never -1
 
     def retire(self, ids: list[str]) -> None:
         """Mark revisions as no longer in force (they stay in the history)."""

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from tejido_common.db import Database
-from tejido_common.ids import new_id
+from tejido_common.ids import new_ids
 from tejido_common.problems import Conflict, NotFound, Unprocessable, field_error
 from tejido_reporting.aggregates.rollups import RollupWriter, base_key
 from tejido_reporting.indicators.repository import IndicatorRepository
@@ -119,12 +120,14 @@ def ingest(session: Session, raws: Sequence[Mapping[str, Any]], source: str) -> 
     candidates = [c for c in checked if isinstance(c, Candidate)]
     repo = ObservationRepository(session)
     stored = repo.revisions_of(c.ident for c in candidates)
+    # the full rows only of the revisions in force (a new revision subtracts their contribution)
+    in_force_rows = repo.by_ids([r.id for rows in stored.values() for r in rows if r.in_force])
     held: dict[str, _Held] = {}
     for ident, rows in stored.items():
         current = next((r for r in rows if r.in_force), None)
         held[ident] = _Held(
             revisions={r.revision: (r.content_hash, r.id) for r in rows},
-            in_force=current,
+            in_force=in_force_rows[current.id] if current else None,
             in_force_revision=current.revision if current else 0,
             in_force_id=current.id if current else "",
         )
@@ -133,6 +136,7 @@ def ingest(session: Session, raws: Sequence[Mapping[str, Any]], source: str) -> 
     retired: list[str] = []
     writer = RollupWriter()
     results: list[Result | Refusal] = []
+    fresh_ids = iter(new_ids(len(candidates)))  # in order: at most one new id per candidate
     for item in checked:
         if not isinstance(item, Candidate):
             results.append(Refusal(item))
@@ -158,7 +162,7 @@ def ingest(session: Session, raws: Sequence[Mapping[str, Any]], source: str) -> 
                     )
                 )
             continue
-        obs_id = new_id()
+        obs_id = next(fresh_ids)
         state.revisions[item.revision] = (item.content_hash, obs_id)
         if item.revision < state.in_force_revision:
             inserts.append(_row(item, obs_id=obs_id, in_force=False, source=source, now=now))
@@ -258,12 +262,29 @@ def gc_paused() -> Iterator[None]:
 ANALYZE_EVERY_ROWS = 25_000
 
 
+@contextmanager
+def batch_transaction(connection: Connection) -> Iterator[Session]:
+    """One batch's transaction on the import's own connection: committed on success, rolled back on
+    any error (the session joins the connection's transaction and never ends it itself)."""
+    with connection.begin(), Session(bind=connection, expire_on_commit=False) as session:
+        yield session
+        session.flush()
+
+
 class ObservationService:
-    def __init__(self, db: Database, *, batch_size: int = 5000, max_row_errors: int = 10_000):
+    def __init__(self, db: Database, *, batch_size: int = 25_000, max_row_errors: int = 10_000):
         self.db = db
         self.batch_size = batch_size
         self.max_row_errors = max_row_errors
         self._since_statistics = 0  # rows imported since the planner statistics were refreshed
+        self._rows_at_statistics = 0  # observations the last refresh counted
+
+    def statistics_due(self) -> int:
+        """Imported rows after which the planner statistics are refreshed: every 25,000 while the table
+        is small (the planner's first picture, an empty table, is what misleads it), then each time
+        the table has grown by half (the planner scales its row counts by the table's current size
+        itself, and each refresh samples four growing tables while the import waits)."""
+        return max(ANALYZE_EVERY_ROWS, self._rows_at_statistics // 2)
 
     def record(self, raw: Mapping[str, Any], source: str = "api") -> Outcome:
         try:
@@ -297,6 +318,20 @@ class ObservationService:
         report = ImportReport(
             rows=0, committed=0, recorded=0, corrections=0, replayed=0, kept_superseded=0, failed=0, errors=[]
         )
+        # One connection for the whole import, a transaction per batch: on SQLite the pool opens a new
+        # connection per transaction, whose page cache starts cold (every batch re-read the index pages
+        # it writes into); here each batch finds the pages the previous ones loaded.
+        with self.db.engine.connect() as connection:
+            self._import_rows(connection, rows, report, may_report)
+        return report
+
+    def _import_rows(
+        self,
+        connection: Connection,
+        rows: Iterator[bulk.ParsedRow],
+        report: ImportReport,
+        may_report: Callable[[str], bool] | None,
+    ) -> None:
         batch: list[bulk.ParsedRow] = []
         for parsed in rows:
             report.rows += 1
@@ -311,35 +346,38 @@ class ObservationService:
                 continue
             batch.append(parsed)
             if len(batch) >= self.batch_size:
-                self._import_batch(batch, report)
+                self._import_batch(connection, batch, report)
                 batch = []
         if batch:
-            self._import_batch(batch, report)
-        return report
+            self._import_batch(connection, batch, report)
 
-    def _import_batch(self, batch: list[bulk.ParsedRow], report: ImportReport) -> None:
+    def _import_batch(
+        self, connection: Connection, batch: list[bulk.ParsedRow], report: ImportReport
+    ) -> None:
         with gc_paused():
-            self._import_records(batch, report)
+            self._import_records(connection, batch, report)
 
-    def _import_records(self, batch: list[bulk.ParsedRow], report: ImportReport) -> None:
+    def _import_records(
+        self, connection: Connection, batch: list[bulk.ParsedRow], report: ImportReport
+    ) -> None:
         records = [p.record or {} for p in batch]
         try:
-            with self.db.session() as session:
+            with batch_transaction(connection) as session:
                 results = ingest(session, records, "csv")
         except IntegrityError:
             # Another writer recorded one of these revisions concurrently: redo the batch row by row.
             results = []
             for record in records:
                 try:
-                    with self.db.session() as session:
+                    with batch_transaction(connection) as session:
                         results.append(ingest(session, [record], "csv")[0])
                 except IntegrityError:
                     results.append(Refusal([("revision", "recorded concurrently by another request")], True))
         self._since_statistics += len(records)
-        if self._since_statistics >= ANALYZE_EVERY_ROWS and self.db.dialect == "postgresql":
+        if self.db.dialect == "postgresql" and self._since_statistics >= self.statistics_due():
             self._since_statistics = 0
             with self.db.session() as session:
-                ObservationRepository(session).refresh_statistics()
+                self._rows_at_statistics = ObservationRepository(session).refresh_statistics()
         for parsed, result in zip(batch, results, strict=True):
             if isinstance(result, Refusal):
                 self._fail(report, parsed.number, result.problems)
