@@ -6,16 +6,13 @@ organization not embedded) and a fixed list of requests — every mode, with and
 pages, filters, ``include_blocked``, exclusions, alliances, free-text needs with and without a place,
 and the candidate stage forced on. ``--write`` stores every response (items, scores, contributions,
 features, evidence); ``--check`` answers them again with the current code and lists every request
-whose response differs. Run ``--write`` on the code before a change and ``--check`` after it, both
-with ``PYTHONHASHSEED=0``: BM25 adds a free-text need's terms in set order, so the last digit of a
-search score can differ between processes otherwise.
+whose response differs. Run ``--write`` on the code before a change and ``--check`` after it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -159,9 +156,6 @@ def answer(engine: MatchingEngine, req: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(path: Path, write: bool) -> int:
-    if os.environ.get("PYTHONHASHSEED") is None:
-        print("set PYTHONHASHSEED (e.g. 0): BM25 adds query terms in set order")
-        return 2
     engine, profiles = build_pool()
     reqs = requests(profiles)
     answers = [answer(engine, dict(r)) for r in reqs]

@@ -75,7 +75,9 @@ class Bm25Index:
         if n == 0:
             return out
         avg = self.total_length / n or 1.0
-        for term in set(tokens(query)):
+        # Sorted, not set order (which follows each process's string hashing): the float32 sums come
+        # out the same in every worker, so replicas answer the same search with the same scores.
+        for term in sorted(set(tokens(query))):
             posting = self.postings.get(term)
             if not posting:
                 continue
