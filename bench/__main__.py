@@ -60,6 +60,9 @@ def _search_args(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="after loading: SQLite ANALYZE, PostgreSQL VACUUM (ANALYZE) of the registry's tables",
     )
+    parser.add_argument(
+        "--load-only", action="store_true", help="only load (the import's rate per chunk), no queries"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                 drain_timeout=args.drain_timeout,
                 query_budget=args.query_budget,
                 analyze=args.analyze,
+                load_only=args.load_only,
             )
             results["search"].append(result)
             print_search(result)

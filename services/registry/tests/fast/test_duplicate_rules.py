@@ -73,3 +73,17 @@ def test_bulk_imports_hand_their_names_on_but_never_past_another_write(service: 
     service.archive(archived)
     again = run("Unión Citlali Quiahuitl")  # an archived organization's name is free again
     assert again.created == 1 and again.failed == 0
+
+
+def test_close_words_added_after_a_lookup_are_still_found() -> None:
+    """A word's close words are remembered and only the vocabulary added since is compared: a name
+    registered after a lookup, with a spelling variant of the word, is a candidate next time."""
+    from tejido_registry.organizations.duplicates import _CountryNames
+
+    names = _CountryNames()
+    names.add("nahui xochiquetzal", "a", "Xochiquetzal Nahui")
+    assert set(names.candidates("xochiquetzal yoltic")) == {0}
+    names.add("ollin xochiquetzali", "b", "Xochiquetzali Ollin")  # close to "xochiquetzal"
+    names.add("tonatiuh xinachtli", "c", "Xinachtli Tonatiuh")  # same first letter, not close
+    assert set(names.candidates("xochiquetzal yoltic")) == {0, 1}
+    assert names.similar_words("xochiquetzal") == ["xochiquetzal", "xochiquetzali"]

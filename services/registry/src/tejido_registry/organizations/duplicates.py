@@ -69,6 +69,9 @@ class _CountryNames:
     # not, and this keeps the fuzzy word lookup small as the country grows
     vocabulary: dict[str, list[str]] = field(default_factory=dict)
     generic_only: list[int] = field(default_factory=list)  # names made of generic words only
+    # word → (how much of its first letter's vocabulary was compared, the close words found there):
+    # the vocabulary only grows, so a word is only ever compared with the words added since
+    similar: dict[str, tuple[int, list[str]]] = field(default_factory=dict)
 
     def add(self, key: str, org_id: str, name: str) -> None:
         idx = len(self.keys)
@@ -98,15 +101,25 @@ class _CountryNames:
             if len(word) < 4 or word.isdigit():
                 found.update(self.postings.get(word, ()))
                 continue
-            for similar, _, _ in process.extract(
-                word,
-                self.vocabulary.get(word[0], ()),
-                scorer=fuzz.ratio,
-                score_cutoff=TOKEN_SIMILARITY,
-                limit=None,
-            ):
+            for similar in self.similar_words(word):
                 found.update(self.postings[similar])
         return found
+
+    def similar_words(self, word: str) -> list[str]:
+        """The known distinctive words close to ``word`` (same first letter). Remembered per word:
+        comparing a word with its whole letter's vocabulary for every name checked cost more than
+        anything else in duplicate detection, and more as the vocabulary grew."""
+        bucket = self.vocabulary.get(word[0], [])
+        seen, close = self.similar.get(word, (0, []))
+        if seen < len(bucket):
+            close = close + [
+                other
+                for other, _, _ in process.extract(
+                    word, bucket[seen:], scorer=fuzz.ratio, score_cutoff=TOKEN_SIMILARITY, limit=None
+                )
+            ]
+            self.similar[word] = (len(bucket), close)
+        return close
 
 
 class DuplicateIndex:
@@ -138,9 +151,19 @@ class DuplicateIndex:
         index = self._load(repo, country)
         best: dict[str, LikelyDuplicate] = {}
         for key, original in name_keys(names).items():
-            for idx in index.candidates(key):
+            # In registration order; the ratios are computed in one call (the candidates grow with
+            # the country, and a Python loop of one ratio each cost as much as the ratios).
+            candidates = sorted(index.candidates(key))
+            close = process.extract(
+                key,
+                [index.keys[idx] for idx in candidates],
+                scorer=fuzz.ratio,
+                score_cutoff=self.threshold,
+                limit=None,
+            )
+            for _, score, position in sorted(close, key=lambda match: match[2]):
+                idx = candidates[position]
                 candidate = index.keys[idx]
-                score = fuzz.ratio(key, candidate, score_cutoff=self.threshold)
                 if not score or not words_agree(key, candidate):
                     continue
                 org_id, matched = index.owners[idx]

@@ -176,7 +176,7 @@ class BulkImporter:
     service: OrganizationService
     format: Format
     allow_duplicates: bool = False
-    batch_size: int = 500
+    batch_size: int = 2_000  # see RegistrySettings.import_batch_size
     report: ImportReport = field(init=False)
     dup_index: DuplicateIndex = field(init=False)
     names_mark: NamesWatermark = field(init=False)
