@@ -10,7 +10,9 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import String, Table, insert
+import psycopg
+from sqlalchemy import Connection, String, Table, insert
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel
 
 from tejido_common.db import ROW_BUFFER, Database, RowBuffer
@@ -59,27 +61,54 @@ def _plain_text(table: Table) -> bool:
 
 
 def _insert_many(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """One statement for many rows. Tables of plain text columns (facets, names, identifiers: ~30 rows
-    per organization) skip SQLAlchemy's per-row parameter processing, which cost more than the insert
-    itself: SQLite gets one executemany of tuples, PostgreSQL one INSERT … SELECT FROM unnest() of
-    one array per column (psycopg's executemany costs as much per row). Other tables keep their type
-    processing (JSON, UTC times)."""
+    """One statement for many rows. PostgreSQL: one COPY per table (see :func:`_copy_rows`). SQLite:
+    tables of plain text columns (facets, names, identifiers: ~30 rows per organization) skip
+    SQLAlchemy's per-row parameter processing, which cost more than the insert itself, with one
+    executemany of tuples; other tables keep their type processing (JSON, UTC times)."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        _copy_rows(conn, table, rows)
+        return
     if not _plain_text(table):
         session.execute(insert(table), rows)
         return
-    conn = session.connection()
     names = list(rows[0])
     quote = conn.dialect.identifier_preparer.quote
     columns = ", ".join(quote(n) for n in names)
     # Only the table's own (quoted) names are put into the statements, never values.
-    if conn.dialect.name == "postgresql":
-        arrays = ", ".join(["%b::text[]"] * len(names))  # binary: no quoting of each element
-        sql = f"INSERT INTO {quote(table.name)} ({columns}) SELECT * FROM unnest({arrays})"  # noqa: S608
-        conn.exec_driver_sql(sql, tuple([row[n] for row in rows] for n in names))
-        return
     marks = ", ".join(["?"] * len(names))
     sql = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({marks})"  # noqa: S608
     conn.exec_driver_sql(sql, [tuple(row[n] for n in names) for row in rows])
+
+
+def _copy_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: the rows as one ``COPY … FROM STDIN`` in the session's transaction. The server
+    inserts them without planning or executing a statement per row (an executemany of the wide rows
+    ran one INSERT per organization, version and event; ``unnest()`` of arrays one statement, but
+    psycopg builds each array in Python), and psycopg formats each row in C. Values go through the
+    columns' own bind processing first (JSON documents, UTC times), as an INSERT would; columns
+    left out get their server defaults (the outbox's sequence)."""
+    names = list(rows[0])
+    processors = [
+        (i, proc)
+        for i, name in enumerate(names)
+        if (proc := table.c[name].type._cached_bind_processor(conn.dialect)) is not None
+    ]
+    quote = conn.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(n) for n in names)
+    # Only the table's own (quoted) names are put into the statement, never values.
+    sql = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    try:
+        with driver.cursor() as cursor, cursor.copy(sql) as copy:
+            for row in rows:
+                values = [row[n] for n in names]
+                for i, proc in processors:
+                    values[i] = proc(values[i])
+                copy.write_row(values)
+    except psycopg.Error as exc:  # as SQLAlchemy raises them: a unique violation is an IntegrityError
+        raise DBAPIError.instance(sql, None, exc, psycopg.Error) from exc
 
 
 def table_of(model: type[SQLModel]) -> Table:
