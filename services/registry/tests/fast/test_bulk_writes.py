@@ -129,3 +129,32 @@ def test_an_identifier_taken_meanwhile_redoes_the_batch_row_by_row(
     with service.db.read_session() as session:
         rows = list(session.scalars(select(OrganizationRow)))
     assert [(r.id, r.legal_name, r.version) for r in rows] == [(taken.id, "Colectivo Segundo", 2)]
+
+
+def test_a_batch_compresses_large_documents_with_lz4_on_postgresql(service: OrganizationService) -> None:
+    """PostgreSQL (with lz4 built in): a bulk transaction's large documents are stored lz4-compressed
+    (cheaper for the server than pglz), and read back the same."""
+    from sqlalchemy import text
+
+    if service.db.dialect != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with service.db.read_session() as session:
+        methods = session.scalar(
+            text("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")
+        )
+    if "lz4" not in methods:
+        pytest.skip("this PostgreSQL has no lz4")
+    mission = " ".join(f"Misión número {i} de salud comunitaria." for i in range(80))
+    body = org_body("Colectivo Largo", purpose={"mission": mission})
+    (outcome,) = service.upsert_batch([_item(1, body)], DuplicateIndex(88))
+    assert outcome.outcome == "created"
+    with service.db.read_session() as session:
+        stored = session.execute(
+            text(
+                "SELECT pg_column_compression(o.profile), pg_column_compression(v.snapshot),"
+                " pg_column_compression(e.payload), o.profile -> 'purpose' ->> 'mission'"
+                " FROM organizations o JOIN organization_versions v ON v.organization_id = o.id"
+                " JOIN outbox e ON e.aggregate_id = o.id"
+            )
+        ).one()
+    assert tuple(stored) == ("lz4", "lz4", "lz4", mission)
