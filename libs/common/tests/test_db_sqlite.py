@@ -88,3 +88,26 @@ def test_a_forked_child_opens_its_own_connections(db: Database) -> None:
     with db.session() as session:  # the parent's own connection still works, and sees the child's row
         assert session.execute(text("SELECT n FROM t")).scalars().all() == [7]
     db.dispose()
+
+
+def test_many_slow_readers_at_once_are_all_served(db: Database) -> None:
+    """The pool keeps a few connections, but never caps them: 48 readers holding a connection at
+    the same moment (slow exports, slow clients) are all served, none waits for another."""
+    holding = threading.Barrier(48, timeout=20)
+    answers: list[int] = []
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            with db.read_session() as session:
+                answers.append(session.execute(text("SELECT 1")).scalar_one())
+                holding.wait()  # every reader holds its connection here at once
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=read) for _ in range(48)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert errors == [] and answers == [1] * 48

@@ -47,9 +47,10 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-# Connections kept per SQLite engine (more are opened when busy, and closed when returned): writes
-# queue on SQLite's single write lock anyway; reads are the API's concurrency.
-SQLITE_POOL = {"write": (2, 8), "read": (4, 16)}
+# Connections kept per SQLite engine. More are opened when busy and closed when returned, with no
+# upper bound (as before the pool): a cap would make the 41st concurrent reader (a slow export, a slow
+# client) wait for a free connection and then fail, where SQLite itself would serve it.
+SQLITE_POOL = {"write": (2, -1), "read": (4, -1)}
 # The whole file is memory-mapped up to SQLite's own limit (2 GB): a registry of 100,000
 # organizations is 1.5 GB, and pages beyond the map are read with a system call each.
 SQLITE_MMAP_BYTES = 0x7FFF0000
