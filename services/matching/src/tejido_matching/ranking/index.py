@@ -18,7 +18,7 @@ import numpy.typing as npt
 from tejido_common.taxonomy import taxonomy
 from tejido_matching.candidates.models import AllianceRecord, Candidate
 from tejido_matching.kit.profiles import NEVER_PROPOSED_ACTORS, SECTOR_OF_ACTOR, Profile, read_profile
-from tejido_matching.ranking.explanations import Facts, facts_of
+from tejido_matching.ranking.facts import Facts, facts_of
 from tejido_matching.ranking.geo import norm_method
 from tejido_matching.text.lexical import Bm25Index
 from tejido_matching.text.profile_texts import DIM, SLOTS, profile_texts
