@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, TypeDecorator, event, insert, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import NullPool, QueuePool
 from sqlmodel import Session, create_engine
 
@@ -140,9 +140,13 @@ class Database:
         return self.engine.dialect.name
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A write transaction: committed on success, rolled back on any error."""
-        with Session(self.engine, expire_on_commit=False) as session:
+    def session(self, connection: Connection | None = None) -> Iterator[Session]:
+        """A write transaction: committed on success, rolled back on any error. ``connection`` (from
+        ``engine.connect()``): run it there instead of on a connection from the pool, e.g. every
+        batch of one import on the same connection."""
+        with Session(
+            connection if connection is not None else self.engine, expire_on_commit=False
+        ) as session:
             if self.max_event_bytes:
                 session.info[MAX_EVENT_BYTES_KEY] = self.max_event_bytes
             try:

@@ -262,15 +262,6 @@ def gc_paused() -> Iterator[None]:
 ANALYZE_EVERY_ROWS = 25_000
 
 
-@contextmanager
-def batch_transaction(connection: Connection) -> Iterator[Session]:
-    """One batch's transaction on the import's own connection: committed on success, rolled back on
-    any error (the session joins the connection's transaction and never ends it itself)."""
-    with connection.begin(), Session(bind=connection, expire_on_commit=False) as session:
-        yield session
-        session.flush()
-
-
 class ObservationService:
     def __init__(self, db: Database, *, batch_size: int = 25_000, max_row_errors: int = 10_000):
         self.db = db
@@ -362,14 +353,14 @@ class ObservationService:
     ) -> None:
         records = [p.record or {} for p in batch]
         try:
-            with batch_transaction(connection) as session:
+            with self.db.session(connection) as session:
                 results = ingest(session, records, "csv")
         except IntegrityError:
             # Another writer recorded one of these revisions concurrently: redo the batch row by row.
             results = []
             for record in records:
                 try:
-                    with batch_transaction(connection) as session:
+                    with self.db.session(connection) as session:
                         results.append(ingest(session, [record], "csv")[0])
                 except IntegrityError:
                     results.append(Refusal([("revision", "recorded concurrently by another request")], True))
