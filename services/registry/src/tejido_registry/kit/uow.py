@@ -138,7 +138,7 @@ def _bind(column: Column[Any], conn: Connection) -> Callable[[Any], Any] | None:
             return pydantic_core.to_json(value).decode()
 
         return to_json
-    processor: Callable[[Any], Any] | None = column.type._cached_bind_processor(conn.dialect)
+    processor: Callable[[Any], Any] | None = column.type.bind_processor(conn.dialect)
     return processor
 
 
